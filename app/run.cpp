@@ -1,0 +1,143 @@
+// `ferry run` and `ferry check`: load the config, start shards and listeners, wait for a
+// signal, shut down cleanly.
+#include "app/commands.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.hpp"
+#include "broker/shard.hpp"
+#include "config/config.hpp"
+#include "transports/listeners.hpp"
+
+namespace ferry::app {
+namespace {
+
+void setup_logging(const config::ServerConfig& server) {
+  auto logger = spdlog::stderr_color_mt("ferry");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(server.log_level));
+  if (server.log_format == config::LogFormat::json) {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+  } else {
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  }
+}
+
+broker::BrokerOptions broker_options(const config::Config& c) {
+  broker::BrokerOptions o;
+  o.threads = c.server.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                    : c.server.threads;
+  o.limits.max_packet_size = c.limits.max_packet_size;
+  o.limits.receive_maximum = c.limits.receive_maximum;
+  o.limits.topic_alias_maximum = c.limits.topic_alias_maximum;
+  o.limits.max_keepalive = c.server.max_keepalive;
+  o.limits.connect_timeout_ms = c.limits.connect_timeout_ms;
+  o.limits.max_inflight = static_cast<std::uint16_t>(std::min(c.limits.max_inflight_messages, 65535u));
+  o.limits.max_queued_messages = c.limits.max_queued_messages;
+  o.limits.max_queued_bytes = c.limits.max_queued_bytes;
+  o.allow_anonymous = c.auth.allow_anonymous;
+  o.max_connections = c.limits.max_connections;
+  o.max_session_expiry = c.limits.max_session_expiry;
+  return o;
+}
+
+transports::ListenerOptions listener_options(const config::Config& c,
+                                             const config::ListenerConfig& l) {
+  transports::ListenerOptions o;
+  o.transport = l.transport;
+  o.bind = l.transport == "unix" ? config::resolve_path(c, l.bind) : l.bind;
+  o.send_buffer = l.send_buffer;
+  o.receive_buffer = l.receive_buffer;
+  o.nodelay = l.nodelay;
+  o.keepalive = l.keepalive;
+  o.reuseport = l.reuseport;
+  o.backlog = l.backlog;
+  o.unix_mode = l.unix_mode;
+  return o;
+}
+
+std::vector<std::unique_ptr<transports::Listener>> open_all(const config::Config& c,
+                                                            broker::Broker& broker) {
+  std::vector<transports::ShardSink> sinks;
+  for (std::size_t i = 0; i < broker.shard_count(); ++i) {
+    broker::Shard* shard = &broker.shard(i);
+    sinks.push_back({&shard->loop(), [shard](std::unique_ptr<transports::Link> link) {
+                       shard->adopt(std::move(link));
+                     }});
+  }
+  std::vector<std::unique_ptr<transports::Listener>> all;
+  for (const auto& l : c.listeners) {
+    auto opened = transports::open_listeners(listener_options(c, l), sinks);
+    spdlog::info("listening on {} {} ({} acceptor{})", l.transport, opened.front()->local_address(),
+                 opened.size(), opened.size() == 1 ? "" : "s");
+    for (auto& listener : opened) {
+      listener->start(nullptr);
+      all.push_back(std::move(listener));
+    }
+  }
+  return all;
+}
+
+int wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+}  // namespace
+
+config::Config load(const std::string& path) {
+  auto env = config::environment_overrides();
+  if (path.empty()) {
+    return config::default_config();
+  }
+  return config::load_config(path, env);
+}
+
+int run_broker(const std::string& config_path) {
+  config::Config c = load(config_path);
+  setup_logging(c.server);
+  std::filesystem::create_directories(c.server.data_dir);
+  if (c.auth.allow_anonymous) {
+    spdlog::warn("anonymous access is allowed: any client may connect ([auth] allow_anonymous)");
+  }
+  sigset_t set;  // block before any thread starts, so only sigwait sees them
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  broker::Broker broker(broker_options(c));
+  auto listeners = open_all(c, broker);
+  broker.start();
+  spdlog::info("ferry {} running with {} shard{} (config {})", FERRY_VERSION, broker.shard_count(),
+               broker.shard_count() == 1 ? "" : "s", c.source);
+  int signal = wait_for_signal();
+  spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  broker.stop();
+  for (auto& listener : listeners) {
+    listener->stop();
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+int check_config(const std::string& config_path) {
+  config::Config c = load(config_path);
+  std::cout << fmt::format("{}: ok ({} listener{})\n", c.source, c.listeners.size(),
+                           c.listeners.size() == 1 ? "" : "s");
+  return 0;
+}
+
+}  // namespace ferry::app

@@ -1,0 +1,68 @@
+// The connection driver: the one place that holds both a transport Link and a protocol
+// Connection. Turns link callbacks into Connection calls and Connection actions into
+// writes, timers, closes and packets for the shard. Lives on one shard's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "protocol/mqtt/connection.hpp"
+#include "transports/event_loop.hpp"
+#include "transports/link.hpp"
+
+namespace ferry::broker {
+
+class Shard;
+struct Session;
+
+class Client final : public transports::LinkHandler {
+ public:
+  Client(Shard& shard, std::unique_ptr<transports::Link> link,
+         const mqtt::ConnectionLimits& limits);
+  ~Client() override;
+
+  void start();
+
+  // LinkHandler
+  void on_data(std::span<const std::uint8_t> bytes) override;
+  void on_drained() override;
+  void on_closed(std::error_code error) override;
+
+  // Called by the shard; each queues output and flushes it at the end of the loop turn.
+  void accept(Session& session, bool session_present, mqtt::Properties properties);
+  void refuse(mqtt::Reason reason);
+  void send(const mqtt::Packet& packet);
+  mqtt::Offer publish(mqtt::Outgoing item);
+  void disconnect(mqtt::Reason reason);
+  /// Writes queued output now (the shard calls this once per loop turn).
+  void flush();
+
+  mqtt::Connection& connection() { return connection_; }
+  const transports::LinkInfo& link_info() const { return link_->info(); }
+  Session* session = nullptr;
+  std::uint64_t serial = 0;  // distinguishes clients across pointer reuse
+  std::string client_id;  // once CONNECT is seen, for logs
+  /// Set when the client ended with a DISCONNECT packet: its reason (will handling).
+  std::optional<mqtt::Reason> client_disconnect;
+  /// Why the connection is closing, for the log line.
+  mqtt::Reason close_reason = mqtt::Reason::success;
+  bool flush_scheduled = false;
+
+ private:
+  void after_actions();
+  void handle(mqtt::Event& event);
+  void start_timer(mqtt::TimerKind kind, std::uint32_t ms);
+
+  Shard& shard_;
+  std::unique_ptr<transports::Link> link_;
+  mqtt::Connection connection_;
+  mqtt::Actions actions_;
+  transports::Timer timer_;
+  bool handling_ = false;
+  bool writing_ = false;
+  bool close_after_write_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ferry::broker

@@ -1,0 +1,44 @@
+// A broker session [MQTT 4.1]: the state that outlives connections, living on one shard.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "broker/subscription_trie.hpp"
+#include "protocol/mqtt/packet.hpp"
+#include "protocol/mqtt/session_state.hpp"
+#include "transports/event_loop.hpp"
+
+namespace ferry::broker {
+
+class Client;
+
+inline constexpr std::uint32_t never_expires = 0xFFFFFFFF;
+
+struct StoredSubscription {
+  std::string filter;  // plain filter, without "$share/group/"
+  std::string group;   // share group, empty for a normal subscription
+  SubscriptionOptions options;
+};
+
+struct Session {
+  std::uint64_t id = 0;
+  std::string client_id;
+  mqtt::Version version = mqtt::Version::v3_1_1;
+  mqtt::SessionState state;
+  std::uint32_t expiry_interval = 0;  // seconds after disconnect; never_expires = forever
+  std::optional<mqtt::Will> will;
+  std::uint32_t will_delay = 0;
+  /// Keyed by the filter as the client wrote it (with any "$share/group/" prefix).
+  std::map<std::string, StoredSubscription> subscriptions;
+  Client* client = nullptr;  // the attached connection on this shard, if any
+  std::unique_ptr<transports::Timer> expiry_timer;
+  std::unique_ptr<transports::Timer> will_timer;
+
+  bool online() const { return client != nullptr; }
+};
+
+}  // namespace ferry::broker

@@ -1,0 +1,89 @@
+// A shard: one thread and event loop, the connections it accepted and the sessions that
+// live on it. Shared-nothing: other shards reach it only by posting to its loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/message.hpp"
+#include "broker/session.hpp"
+#include "broker/subscription_trie.hpp"
+#include "protocol/mqtt/packet.hpp"
+#include "transports/event_loop.hpp"
+#include "transports/link.hpp"
+
+namespace ferry::broker {
+
+class Broker;
+class Client;
+
+class Shard {
+ public:
+  Shard(Broker& broker, std::uint32_t index);
+  ~Shard();
+
+  transports::EventLoop& loop() { return loop_; }
+  std::uint32_t index() const { return index_; }
+  Clock::time_point now() const { return Clock::now(); }
+
+  void start_thread();
+  void join();
+
+  // Everything below runs on this shard's thread.
+  /// Takes a newly accepted link and starts its connection.
+  void adopt(std::unique_ptr<transports::Link> link);
+  /// A packet the connection delivered (CONNECT, PUBLISH, SUBSCRIBE, ...).
+  void on_packet(Client& client, mqtt::Packet&& packet);
+  void client_closed(Client& client, std::error_code error);
+  /// Queues the client's output for the flush at the end of this loop turn.
+  void schedule_flush(Client& client);
+  /// Offers `message` to the local sessions in `deliveries`.
+  void deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries);
+  /// Hands session `id` over to `to` (takeover from another shard); nullptr if gone.
+  void release_session(std::uint64_t id, std::function<void(std::unique_ptr<Session>)> to);
+  /// Disconnects every client with `reason` (shutdown).
+  void disconnect_all(mqtt::Reason reason);
+  std::size_t client_count() const { return clients_.size(); }
+
+ private:
+  void handle_connect(Client& client, mqtt::Connect&& connect);
+  bool assign_client_id(Client& client, mqtt::Connect& connect, mqtt::Properties& props);
+  void take_over_local(Client& client, Session& session, mqtt::Connect&& connect,
+                       mqtt::Properties&& props);
+  void take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
+                        mqtt::Connect&& connect, mqtt::Properties&& props);
+  void receive_session(std::uint64_t serial, Client* waiting, std::unique_ptr<Session> session,
+                       mqtt::Connect&& connect, mqtt::Properties&& props);
+  Session& create_session(const std::string& client_id, std::uint64_t id);
+  void attach(Client& client, Session& session, bool present, mqtt::Connect&& connect,
+              mqtt::Properties&& props);
+  void detach(Session& session, bool graceful);
+  void end_session(Session& session);
+  void publish_will(Session& session);
+  void resubscribe(Session& session);
+
+  void handle_publish(Client& client, mqtt::Publish&& publish);
+  void handle_subscribe(Client& client, mqtt::Subscribe&& subscribe);
+  mqtt::Reason subscribe_one(Session& session, const mqtt::SubscribeTopic& topic,
+                             std::uint32_t subscription_id, std::vector<MessagePtr>& retained);
+  void handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe);
+  void handle_disconnect(Client& client, const mqtt::Disconnect& disconnect);
+  void offer(Session& session, mqtt::Outgoing&& item);
+  void flush_dirty();
+  void log_close(Client& client, std::error_code error);
+
+  Broker& broker_;
+  std::uint32_t index_;
+  transports::EventLoop loop_;
+  std::thread thread_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<Client*, std::unique_ptr<Client>> clients_;
+  std::vector<Client*> dirty_;
+  bool flush_posted_ = false;
+};
+
+}  // namespace ferry::broker

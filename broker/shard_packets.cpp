@@ -1,0 +1,172 @@
+// PUBLISH, SUBSCRIBE, UNSUBSCRIBE and DISCONNECT from clients; delivery to local sessions.
+#include <algorithm>
+
+#include "broker/broker.hpp"
+#include "broker/client.hpp"
+#include "broker/shard.hpp"
+#include "protocol/mqtt/topic.hpp"
+
+namespace ferry::broker {
+
+void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
+  Session* session = client.session;
+  if (!session) {
+    return;
+  }
+  Metrics::add(broker_.metrics().messages_received);
+  auto message = std::make_shared<Message>();
+  message->topic = std::move(publish.topic);
+  message->payload = std::move(publish.payload);
+  message->qos = publish.qos;
+  message->retain = publish.retain;
+  message->origin_session = session->id;
+  if (auto expiry = publish.properties.message_expiry_interval) {
+    message->expires_at = now() + std::chrono::seconds(*expiry);
+  }
+  message->properties = std::move(publish.properties);
+  message->properties.message_expiry_interval.reset();
+  message->properties.subscription_identifiers.clear();
+  message->properties.topic_alias.reset();
+  std::uint16_t id = publish.packet_id;
+  std::uint8_t qos = publish.qos;
+  broker_.route(message, index_);
+  if (qos == 1) {
+    client.send(mqtt::Puback{{id}});
+  } else if (qos == 2) {
+    client.send(mqtt::Pubrec{{id}});
+  }
+}
+
+void Shard::handle_subscribe(Client& client, mqtt::Subscribe&& subscribe) {
+  Session* session = client.session;
+  if (!session) {
+    return;
+  }
+  std::uint32_t subscription_id = subscribe.properties.subscription_identifiers.empty()
+                                      ? 0
+                                      : subscribe.properties.subscription_identifiers.front();
+  mqtt::Suback ack{subscribe.packet_id, {}, {}};
+  std::vector<std::pair<MessagePtr, mqtt::Outgoing>> to_send;
+  for (const auto& topic : subscribe.topics) {
+    std::vector<MessagePtr> retained;
+    if (topic.no_local && mqtt::is_shared_prefix(topic.filter)) {
+      client.disconnect(mqtt::Reason::protocol_error);  // [MQTT-3.8.3-4]
+      return;
+    }
+    mqtt::Reason reason = subscribe_one(*session, topic, subscription_id, retained);
+    ack.reasons.push_back(reason);
+    for (auto& message : retained) {
+      mqtt::Outgoing item{message, std::min(message->qos, topic.qos), true, {}};
+      if (subscription_id != 0) {
+        item.subscription_ids.push_back(subscription_id);
+      }
+      to_send.emplace_back(message, std::move(item));
+    }
+  }
+  client.send(ack);
+  for (auto& [message, item] : to_send) {
+    offer(*session, std::move(item));  // retained messages follow the SUBACK [MQTT-3.3.1-9]
+  }
+}
+
+mqtt::Reason Shard::subscribe_one(Session& session, const mqtt::SubscribeTopic& topic,
+                                  std::uint32_t subscription_id,
+                                  std::vector<MessagePtr>& retained) {
+  std::string plain = topic.filter;
+  std::string group;
+  if (mqtt::is_shared_prefix(topic.filter)) {
+    auto shared = mqtt::parse_shared(topic.filter);
+    if (!shared) {
+      return mqtt::Reason::topic_filter_invalid;
+    }
+    plain = std::string(shared->filter);
+    group = std::string(shared->group);
+  } else if (!mqtt::valid_topic_filter(topic.filter)) {
+    return mqtt::Reason::topic_filter_invalid;
+  }
+  SubscriptionOptions options{topic.qos, topic.no_local, topic.retain_as_published,
+                              topic.retain_handling, subscription_id};
+  bool existed = session.subscriptions.contains(topic.filter);
+  session.subscriptions[topic.filter] = StoredSubscription{plain, group, options};
+  broker_.subscribe(plain, group, {index_, session.id}, options);
+  bool send_retained = topic.retain_handling == 0 || (topic.retain_handling == 1 && !existed);
+  if (group.empty() && send_retained) {  // shared subscriptions get no retained [MQTT 4.8.2]
+    retained = broker_.retained_matching(plain);
+  }
+  return static_cast<mqtt::Reason>(topic.qos);
+}
+
+void Shard::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe) {
+  Session* session = client.session;
+  if (!session) {
+    return;
+  }
+  mqtt::Unsuback ack{unsubscribe.packet_id, {}, {}};
+  for (const auto& filter : unsubscribe.filters) {
+    auto it = session->subscriptions.find(filter);
+    if (it == session->subscriptions.end()) {
+      ack.reasons.push_back(mqtt::Reason::no_subscription_existed);
+      continue;
+    }
+    broker_.unsubscribe(it->second.filter, it->second.group, {index_, session->id});
+    session->subscriptions.erase(it);
+    ack.reasons.push_back(mqtt::Reason::success);
+  }
+  client.send(ack);
+}
+
+void Shard::handle_disconnect(Client& client, const mqtt::Disconnect& disconnect) {
+  client.client_disconnect = disconnect.reason;
+  Session* session = client.session;
+  if (session && disconnect.properties.session_expiry_interval) {
+    session->expiry_interval = std::min(*disconnect.properties.session_expiry_interval,
+                                        broker_.options().max_session_expiry);
+  }
+}
+
+void Shard::deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries) {
+  for (const Delivery& d : deliveries) {
+    auto it = sessions_.find(d.who.session);
+    if (it == sessions_.end()) {
+      continue;  // ended or moved since the match
+    }
+    mqtt::Outgoing item{message, std::min(message->qos, d.qos),
+                        d.retain_as_published && message->retain, d.subscription_ids};
+    offer(*it->second, std::move(item));
+  }
+}
+
+void Shard::offer(Session& session, mqtt::Outgoing&& item) {
+  Metrics& m = broker_.metrics();
+  if (session.client && session.client->connection().connected()) {
+    switch (session.client->publish(std::move(item))) {
+      case mqtt::Offer::sent:
+      case mqtt::Offer::queued:
+        Metrics::add(m.messages_sent);
+        return;
+      case mqtt::Offer::dropped_expired:
+        Metrics::add(m.dropped_expired);
+        return;
+      case mqtt::Offer::dropped_too_large:
+        Metrics::add(m.dropped_too_large);
+        return;
+      case mqtt::Offer::dropped_queue_full:
+        Metrics::add(m.dropped_queue_full);
+        return;
+    }
+  }
+  if (item.qos == 0) {
+    return;  // QoS 0 is not kept for offline sessions
+  }
+  const auto& limits = broker_.options().limits;
+  auto& state = session.state;
+  if (state.queue.size() >= limits.max_queued_messages ||
+      state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {
+    Metrics::add(m.dropped_queue_full);
+    return;
+  }
+  state.queued_bytes += item.message->payload_size();
+  state.queue.push_back(std::move(item));
+}
+
+}  // namespace ferry::broker

@@ -1,0 +1,54 @@
+// The part of an MQTT session that outlives a network connection [MQTT 4.1]: messages in
+// flight in both directions and messages queued for the client. Plain data, owned by the
+// broker's session and lent to the Connection while one is attached.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_set>
+#include <vector>
+
+#include "protocol/mqtt/message.hpp"
+
+namespace ferry::mqtt {
+
+/// One message on its way to the client: the shared message plus what is particular
+/// to this subscriber.
+struct Outgoing {
+  MessagePtr message;
+  std::uint8_t qos = 0;         // granted: min(message qos, subscription qos)
+  bool retain = false;          // retain flag as sent [MQTT-3.3.1-9, -12]
+  std::vector<std::uint32_t> subscription_ids;
+  std::uint16_t packet_id = 0;  // assigned when it enters the in-flight window
+  bool released = false;        // QoS 2: PUBREC received, PUBREL sent
+};
+
+struct SessionState {
+  std::deque<Outgoing> inflight;  // sent, unacknowledged, in send order (resent on reconnect)
+  std::deque<Outgoing> queue;     // waiting for a free slot or for the client to connect
+  std::size_t queued_bytes = 0;
+  std::unordered_set<std::uint16_t> inbound_qos2;  // PUBREC sent, PUBREL not yet received
+  std::uint16_t last_packet_id = 0;
+
+  /// Next packet id not in flight [MQTT-2.2.1-3]. Returns 0 when all 65535 are taken.
+  std::uint16_t next_packet_id() {
+    for (int tries = 0; tries < 65535; ++tries) {
+      last_packet_id = static_cast<std::uint16_t>(last_packet_id == 65535 ? 1 : last_packet_id + 1);
+      if (!in_flight(last_packet_id)) {
+        return last_packet_id;
+      }
+    }
+    return 0;
+  }
+
+  bool in_flight(std::uint16_t id) const {
+    for (const auto& o : inflight) {
+      if (o.packet_id == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+}  // namespace ferry::mqtt
