@@ -38,7 +38,8 @@ void Client::on_closed(std::error_code error) {
   }
   closed_ = true;
   timer_.cancel();
-  shard_.client_closed(*this, error);
+  // When the broker closed the link, the transport's "cancelled" is not news.
+  shard_.client_closed(*this, close_after_write_ ? std::error_code() : error);
 }
 
 void Client::accept(Session& s, bool session_present, mqtt::Properties properties) {

@@ -79,12 +79,15 @@ void append_delivery(const Entry& entry, std::vector<Delivery>& out) {
   }
 }
 
+/// Room for `extra` more deliveries, keeping geometric growth across calls.
+void reserve_more(std::vector<Delivery>& out, std::size_t extra) {
+  if (out.capacity() < out.size() + extra) {
+    out.reserve(std::max(out.size() + extra, out.capacity() * 2));
+  }
+}
+
 void append_all(const Entries& entries, const std::optional<SubscriberKey>& publisher,
                 std::vector<Delivery>& out) {
-  const std::size_t needed = out.size() + entries.size();
-  if (out.capacity() < needed) {
-    out.reserve(std::max(needed, out.capacity() * 2));  // keep geometric growth
-  }
   for (const Entry& entry : entries) {
     if (!skipped(entry, publisher)) {
       append_delivery(entry, out);
@@ -152,9 +155,7 @@ void append_runs(std::span<const Entries* const> runs,
   for (const Entries* run : runs) {
     total += run->size();
   }
-  if (out.capacity() < out.size() + total) {
-    out.reserve(std::max(out.size() + total, out.capacity() * 2));  // keep geometric growth
-  }
+  reserve_more(out, total);
   const std::size_t start = out.size();
   const auto largest =
       std::max_element(runs.begin(), runs.end(),
@@ -195,11 +196,8 @@ struct SubscriptionTrie::Group {
 };
 
 struct SubscriptionTrie::Node {
-  enum class Kind : std::uint8_t { literal, plus, hash };
-
   Node* parent = nullptr;
-  Kind kind = Kind::literal;
-  std::string level;  // key in the parent's `children` (literal nodes only)
+  std::string level;  // key in the parent's `children` (or "+", "#")
   std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> children;
   std::unique_ptr<Node> plus;
   std::unique_ptr<Node> hash;
@@ -231,25 +229,38 @@ struct SubscriptionTrie::Node {
   }
 
   Node* child_or_create(std::string_view name) {
-    std::unique_ptr<Node>* slot = nullptr;
-    Kind kind = Kind::literal;
-    if (name == "+") {
-      slot = &plus;
-      kind = Kind::plus;
-    } else if (name == "#") {
+    std::unique_ptr<Node>* slot = &plus;
+    if (name == "#") {
       slot = &hash;
-      kind = Kind::hash;
-    } else {
+    } else if (name != "+") {
       const auto it = children.find(name);
       slot = it != children.end() ? &it->second : &children[std::string(name)];
     }
     if (!*slot) {
       *slot = std::make_unique<Node>();
       (*slot)->parent = this;
-      (*slot)->kind = kind;
-      (*slot)->level = kind == Kind::literal ? std::string(name) : std::string();
+      (*slot)->level = std::string(name);
     }
     return slot->get();
+  }
+
+  /// Detaches (and so destroys) the child `node`.
+  void remove_child(const Node* node) {
+    if (plus.get() == node) {
+      plus.reset();
+    } else if (hash.get() == node) {
+      hash.reset();
+    } else {
+      children.erase(node->level);
+    }
+  }
+
+  std::size_t count() const {
+    std::size_t total = 1;
+    for (const auto& [name, child] : children) {
+      total += child->count();
+    }
+    return total + (plus ? plus->count() : 0) + (hash ? hash->count() : 0);
   }
 };
 
@@ -312,17 +323,7 @@ bool SubscriptionTrie::remove_entry(Node& node, std::string_view group_name, Sub
 void SubscriptionTrie::prune(Node* node) {
   while (node != root_.get() && node->empty()) {
     Node* parent = node->parent;
-    switch (node->kind) {
-      case Node::Kind::plus:
-        parent->plus.reset();
-        break;
-      case Node::Kind::hash:
-        parent->hash.reset();
-        break;
-      case Node::Kind::literal:
-        parent->children.erase(node->level);
-        break;
-    }
+    parent->remove_child(node);
     node = parent;
   }
 }
@@ -433,7 +434,10 @@ void SubscriptionTrie::match(std::string_view topic, std::optional<SubscriberKey
 void SubscriptionTrie::match_many(std::string_view topic, std::optional<SubscriberKey> publisher,
                                   std::vector<Delivery>& out) const {
   const std::size_t start = out.size();
-  auto collect = [&](const Node& node) { append_all(node.subscribers, publisher, out); };
+  auto collect = [&](const Node& node) {
+    reserve_more(out, node.subscribers.size());
+    append_all(node.subscribers, publisher, out);
+  };
   visit_matches(*root_, topic, 0, true, collect);
   merge_deliveries(out, start);
 }
@@ -451,22 +455,7 @@ void SubscriptionTrie::match_shared(std::string_view topic, std::optional<Subscr
 }
 
 std::size_t SubscriptionTrie::node_count() const {
-  std::size_t count = 0;
-  std::vector<const Node*> pending{root_.get()};
-  while (!pending.empty()) {
-    const Node* node = pending.back();
-    pending.pop_back();
-    ++count;
-    for (const auto& [level, child] : node->children) {
-      pending.push_back(child.get());
-    }
-    for (const Node* child : {node->plus.get(), node->hash.get()}) {
-      if (child != nullptr) {
-        pending.push_back(child);
-      }
-    }
-  }
-  return count;
+  return root_->count();
 }
 
 }  // namespace ferry::broker

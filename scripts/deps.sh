@@ -5,7 +5,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libssl-dev libsqlite3-dev
   catch2 libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
-  mosquitto mosquitto-clients python3-paho-mqtt
+  mosquitto mosquitto-clients python3-paho-mqtt python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -28,7 +28,10 @@ Frame scan_frame(std::span<const std::uint8_t> bytes, std::uint32_t max_packet_s
 
 /// Outcome of decoding one packet. On error `reason` is the code to answer with
 /// (malformed_packet, protocol_error, topic_name_invalid, unsupported_protocol_version,
-/// client_identifier_not_valid, ...) and `packet` is unspecified.
+/// client_identifier_not_valid, ...) and `packet` is unspecified, except for CONNECT:
+/// it is then a Connect whose `version` is set whenever the protocol name and level were
+/// readable (a best guess for unsupported ones: "MQIsdp" -> 3.1, "MQTT" level > 5 -> 5.0,
+/// anything else -> 3.1.1), so the caller can pick the CONNACK format.
 struct Decoded {
   Packet packet;
   Reason reason = Reason::success;

@@ -162,6 +162,10 @@ void Connection::handle_packet(Packet&& packet, Actions& out) {
 }
 
 void Connection::handle_publish(Publish&& publish, Actions& out) {
+  if (!publish.properties.subscription_identifiers.empty()) {
+    protocol_violation(Reason::protocol_error, out);  // [MQTT-3.3.4-6]
+    return;
+  }
   if (!resolve_topic_alias(publish, out)) {
     return;
   }
