@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "broker/shard.hpp"
 
 namespace ferry::broker {
@@ -23,6 +25,9 @@ void Broker::start() {
 }
 
 void Broker::stop() {
+  if (stopped_.exchange(true)) {
+    return;
+  }
   for (auto& shard : shards_) {
     Shard* s = shard.get();
     s->loop().post([s] { s->disconnect_all(mqtt::Reason::server_shutting_down); });
@@ -38,6 +43,13 @@ void Broker::stop() {
   for (auto& shard : shards_) {
     shard->join();
   }
+  const Metrics& m = metrics_;
+  spdlog::info(
+      "totals: connections={} received={} sent={} dropped: queue_full={} expired={} too_large={} "
+      "slow_consumer={}",
+      m.connections_accepted.load(), m.messages_received.load(), m.messages_sent.load(),
+      m.dropped_queue_full.load(), m.dropped_expired.load(), m.dropped_too_large.load(),
+      m.dropped_slow_consumer.load());
 }
 
 void Broker::route(const MessagePtr& message, std::uint32_t from_shard) {

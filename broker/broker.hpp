@@ -84,6 +84,7 @@ class Broker {
   std::mutex directory_mutex_;
   std::unordered_map<std::string, SessionLocation> directory_;
   std::atomic<std::uint64_t> next_session_id_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace ferry::broker

@@ -24,7 +24,7 @@ void Client::on_data(std::span<const std::uint8_t> bytes) {
 void Client::on_drained() {
   writing_ = false;
   if (!actions_.bytes.empty()) {
-    flush();
+    shard_.schedule_flush(*this);
   } else if (close_after_write_) {
     link_->close();
   } else {
@@ -104,14 +104,14 @@ void Client::start_timer(mqtt::TimerKind kind, std::uint32_t ms) {
   });
 }
 
-void Client::flush() {
+void Client::flush(std::vector<transports::egress::WriteRequest>& batch) {
   flush_scheduled = false;
   if (closed_ || writing_) {
     return;
   }
   if (!actions_.bytes.empty()) {
     writing_ = true;
-    link_->write(actions_.bytes);
+    batch.push_back({link_.get(), &actions_.bytes});
     return;
   }
   if (close_after_write_) {

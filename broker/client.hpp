@@ -8,6 +8,7 @@
 #include <string>
 
 #include "protocol/mqtt/connection.hpp"
+#include "transports/egress/egress.hpp"
 #include "transports/event_loop.hpp"
 #include "transports/link.hpp"
 
@@ -35,10 +36,13 @@ class Client final : public transports::LinkHandler {
   void send(const mqtt::Packet& packet);
   mqtt::Offer publish(mqtt::Outgoing item);
   void disconnect(mqtt::Reason reason);
-  /// Writes queued output now (the shard calls this once per loop turn).
-  void flush();
+  /// Hands queued output to `batch` when no write is outstanding (the shard calls this
+  /// once per loop turn and submits the batch to its Egress); closes when all is written.
+  void flush(std::vector<transports::egress::WriteRequest>& batch);
 
   mqtt::Connection& connection() { return connection_; }
+  /// Bytes queued for this client and not yet handed to the link.
+  std::size_t pending_bytes() const { return actions_.bytes.size(); }
   const transports::LinkInfo& link_info() const { return link_->info(); }
   Session* session = nullptr;
   std::uint64_t serial = 0;  // distinguishes clients across pointer reuse

@@ -9,7 +9,8 @@
 
 namespace ferry::broker {
 
-Shard::Shard(Broker& broker, std::uint32_t index) : broker_(broker), index_(index) {}
+Shard::Shard(Broker& broker, std::uint32_t index)
+    : broker_(broker), index_(index), egress_(transports::egress::make_asio_egress()) {}
 
 Shard::~Shard() {
   join();

@@ -13,6 +13,7 @@
 #include "broker/session.hpp"
 #include "broker/subscription_trie.hpp"
 #include "protocol/mqtt/packet.hpp"
+#include "transports/egress/egress.hpp"
 #include "transports/event_loop.hpp"
 #include "transports/link.hpp"
 
@@ -82,7 +83,9 @@ class Shard {
   std::thread thread_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<Client*, std::unique_ptr<Client>> clients_;
+  std::unique_ptr<transports::egress::Egress> egress_;
   std::vector<Client*> dirty_;
+  std::vector<transports::egress::WriteRequest> write_batch_;
   bool flush_posted_ = false;
 };
 

@@ -138,7 +138,12 @@ void Shard::deliver(const MessagePtr& message, const std::vector<Delivery>& deli
 
 void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   Metrics& m = broker_.metrics();
+  const auto& limits = broker_.options().limits;
   if (session.client && session.client->connection().connected()) {
+    if (item.qos == 0 && session.client->pending_bytes() > limits.max_queued_bytes) {
+      Metrics::add(m.dropped_slow_consumer);  // the client reads slower than it is sent to
+      return;
+    }
     switch (session.client->publish(std::move(item))) {
       case mqtt::Offer::sent:
       case mqtt::Offer::queued:
@@ -158,7 +163,6 @@ void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   if (item.qos == 0) {
     return;  // QoS 0 is not kept for offline sessions
   }
-  const auto& limits = broker_.options().limits;
   auto& state = session.state;
   if (state.queue.size() >= limits.max_queued_messages ||
       state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {

@@ -166,11 +166,14 @@ void Shard::schedule_flush(Client& client) {
 
 void Shard::flush_dirty() {
   flush_posted_ = false;
-  std::vector<Client*> batch;
-  batch.swap(dirty_);
-  for (Client* client : batch) {
-    client->flush();
+  std::vector<Client*> dirty;
+  dirty.swap(dirty_);
+  write_batch_.clear();
+  for (Client* client : dirty) {
+    client->flush(write_batch_);
   }
+  egress_->submit(write_batch_);
+  write_batch_.clear();
 }
 
 }  // namespace ferry::broker
