@@ -1,5 +1,11 @@
 // storage::Storage: the broker's durable state as a stream of events, replayed at start.
-// Implementations: memory (tests, no disk) and sqlite (issue 4).
+// Implementations: memory (tests, no disk) and sqlite. Both pass one contract suite
+// (tests/unit/storage).
+//
+// Threading: every method may be called from any shard thread; an implementation
+// serialises internally (the SQLite one queues events for its own storage thread and
+// writes them in batched transactions, i.e. group commit). Events from one thread are
+// applied in the order they were made.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +19,19 @@
 
 namespace ferry::storage {
 
+/// Broker-assigned message number, unique for the life of a data directory (restore
+/// reports the highest seen so the broker continues after it).
+using MessageId = std::uint64_t;
+
 struct SessionRecord {
   std::string client_id;
   mqtt::Version version = mqtt::Version::v5;
-  std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF = never
+  std::uint32_t expiry_interval = 0;  // seconds after disconnect; 0xFFFFFFFF = never
   std::optional<mqtt::Will> will;
   std::uint32_t will_delay = 0;
+  /// Wall-clock seconds (Unix time) when the session went offline; 0 while online. The
+  /// broker counts downtime against expiry with it after a restart.
+  std::int64_t disconnected_at = 0;
 };
 
 struct SubscriptionRecord {
@@ -28,35 +41,76 @@ struct SubscriptionRecord {
   std::uint32_t subscription_id = 0;
 };
 
-struct RetainedRecord {
+/// A message waiting for, or in flight to, one persistent session.
+struct QueuedRecord {
+  std::string client_id;
+  MessageId message = 0;
+  std::uint8_t qos = 1;          // granted QoS for this session
+  bool retain = false;           // retain flag as it will be sent
+  std::vector<std::uint32_t> subscription_ids;
+  std::uint16_t packet_id = 0;   // 0 = not sent yet (queued)
+  bool released = false;         // QoS 2: PUBREC received, PUBREL sent
+};
+
+/// An application message with its id. Message expiry is stored as wall-clock time by
+/// the implementation, converted back to steady_clock at restore.
+struct MessageRecord {
+  MessageId id = 0;
   mqtt::MessagePtr message;
 };
 
-/// Every call is made from the storage thread or under the caller's own ordering; an
-/// implementation may batch writes until flush(). Errors are reported through the
-/// returned bool (false = not stored), never by throwing on the hot path.
 class Storage {
  public:
   virtual ~Storage() = default;
 
+  // Sessions and subscriptions.
   /// Creates or replaces a session row.
-  virtual bool put_session(const SessionRecord& session) = 0;
-  /// Removes a session and everything it owns (subscriptions, queue).
-  virtual bool erase_session(const std::string& client_id) = 0;
-  virtual bool put_subscription(const SubscriptionRecord& subscription) = 0;
-  virtual bool erase_subscription(const std::string& client_id, const std::string& filter) = 0;
+  virtual void put_session(const SessionRecord& session) = 0;
+  /// Removes a session and all it owns: subscriptions, queued messages, inbound QoS 2 ids.
+  virtual void erase_session(const std::string& client_id) = 0;
+  virtual void put_subscription(const SubscriptionRecord& subscription) = 0;
+  virtual void erase_subscription(const std::string& client_id, const std::string& filter) = 0;
+
+  // Retained messages.
   /// Stores the retained message of message->topic; an empty payload erases it.
-  virtual bool put_retained(const mqtt::MessagePtr& message) = 0;
-  /// Makes everything written so far durable. Returns false on failure.
-  virtual bool flush() = 0;
+  virtual void put_retained(const mqtt::MessagePtr& message) = 0;
+
+  // Messages for persistent sessions.
+  /// Stores a message body once; queue rows refer to it by id.
+  virtual void put_message(const MessageRecord& message) = 0;
+  /// Adds (or replaces, same client and message) a queue row.
+  virtual void enqueue(const QueuedRecord& queued) = 0;
+  /// Removes a queue row (acknowledged, expired or dropped). A message body that no
+  /// queue row refers to any more is deleted.
+  virtual void dequeue(const std::string& client_id, MessageId message) = 0;
+
+  // Inbound QoS 2: PUBREC sent, PUBREL not yet received [MQTT-4.3.3].
+  virtual void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
+  virtual void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
+
+  // Durability.
+  /// Calls `done(true)` once every event made before this call (by any thread) is
+  /// durable under the configured sync policy, or `done(false)` if it could not be
+  /// written (disk full, I/O error). `done` runs on the storage thread (memory:
+  /// immediately, on the caller's thread); it must be quick and may post elsewhere.
+  virtual void commit(std::function<void(bool ok)> done) = 0;
+  /// Blocks until everything submitted so far is written (shutdown, tests).
+  virtual void flush() = 0;
+  /// False after a write failed and until a later commit succeeds again (disk full).
+  virtual bool healthy() const = 0;
 
   struct Visitor {
     std::function<void(SessionRecord&&)> session;
     std::function<void(SubscriptionRecord&&)> subscription;
-    std::function<void(RetainedRecord&&)> retained;
+    std::function<void(mqtt::MessagePtr&&)> retained;
+    std::function<void(MessageRecord&&)> message;  // before any queue row that uses it
+    std::function<void(QueuedRecord&&)> queued;    // per client in enqueue order
+    std::function<void(const std::string& client_id, std::uint16_t packet_id)> inbound_qos2;
   };
-  /// Replays the stored state, sessions before their subscriptions. Called once at start.
-  virtual void restore(const Visitor& visitor) = 0;
+  /// Replays the stored state: sessions, then subscriptions, retained messages, message
+  /// bodies, queue rows and inbound QoS 2 ids. Returns the highest MessageId stored.
+  /// Called once at start, before any other call.
+  virtual MessageId restore(const Visitor& visitor) = 0;
 };
 
 }  // namespace ferry::storage

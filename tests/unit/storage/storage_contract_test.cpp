@@ -28,22 +28,22 @@ Restored restore(storage::Storage& s) {
   storage::Storage::Visitor v;
   v.session = [&](storage::SessionRecord&& x) { r.sessions.push_back(std::move(x)); };
   v.subscription = [&](storage::SubscriptionRecord&& x) { r.subscriptions.push_back(std::move(x)); };
-  v.retained = [&](storage::RetainedRecord&& x) { r.retained.push_back(x.message); };
+  v.retained = [&](mqtt::MessagePtr&& x) { r.retained.push_back(std::move(x)); };
   s.restore(v);
   return r;
 }
 
 void contract(storage::Storage& s) {
   SECTION("sessions and subscriptions come back, and go with their session") {
-    REQUIRE(s.put_session({"c1", mqtt::Version::v5, 60, std::nullopt, 0}));
-    REQUIRE(s.put_session({"c2", mqtt::Version::v3_1_1, 0xFFFFFFFF, std::nullopt, 0}));
-    REQUIRE(s.put_subscription({"c1", "a/#", {"a/#", 1}, 7}));
-    REQUIRE(s.put_subscription({"c2", "b/+", {"b/+", 2}, 0}));
-    REQUIRE(s.flush());
+    s.put_session({"c1", mqtt::Version::v5, 60, std::nullopt, 0});
+    s.put_session({"c2", mqtt::Version::v3_1_1, 0xFFFFFFFF, std::nullopt, 0});
+    s.put_subscription({"c1", "a/#", {"a/#", 1}, 7});
+    s.put_subscription({"c2", "b/+", {"b/+", 2}, 0});
+    s.flush();
     auto r = restore(s);
     REQUIRE(r.sessions.size() == 2);
     REQUIRE(r.subscriptions.size() == 2);
-    REQUIRE(s.erase_session("c1"));
+    s.erase_session("c1");
     r = restore(s);
     REQUIRE(r.sessions.size() == 1);
     CHECK(r.sessions[0].client_id == "c2");
@@ -73,6 +73,48 @@ void contract(storage::Storage& s) {
     REQUIRE(r.retained.size() == 1);
     CHECK(r.retained[0]->topic == "t/2");
     CHECK(*r.retained[0]->payload == "two");
+  }
+  SECTION("queued messages come back in order; a body goes with its last reference") {
+    s.put_session({"c1", mqtt::Version::v5, 60, std::nullopt, 0});
+    s.put_session({"c2", mqtt::Version::v5, 60, std::nullopt, 0});
+    s.put_message({7, retained("q/1", "seven")});
+    s.put_message({8, retained("q/2", "eight")});
+    s.enqueue({"c1", 8, 1});
+    s.enqueue({"c1", 7, 2});
+    s.enqueue({"c2", 7, 1});
+    s.enqueue({"c1", 7, 2, false, {}, 12, true});  // in flight now: replaces the row
+    std::vector<storage::QueuedRecord> queued;
+    std::vector<storage::MessageId> bodies;
+    storage::Storage::Visitor v;
+    v.queued = [&](storage::QueuedRecord&& q) { queued.push_back(std::move(q)); };
+    v.message = [&](storage::MessageRecord&& m) { bodies.push_back(m.id); };
+    CHECK(s.restore(v) == 8);
+    REQUIRE(queued.size() == 3);
+    CHECK(queued[0].client_id == "c1");
+    CHECK(queued[0].message == 8);
+    CHECK(queued[1].message == 7);
+    CHECK(queued[1].packet_id == 12);
+    CHECK(queued[1].released);
+    s.dequeue("c1", 7);
+    s.dequeue("c1", 8);
+    bodies.clear();
+    queued.clear();
+    s.restore(v);
+    CHECK(bodies == std::vector<storage::MessageId>{7});  // c2 still refers to 7
+    s.erase_session("c2");
+    bodies.clear();
+    s.restore(v);
+    CHECK(bodies.empty());
+  }
+  SECTION("inbound QoS 2 ids") {
+    s.put_inbound_qos2("c1", 5);
+    s.put_inbound_qos2("c1", 6);
+    s.erase_inbound_qos2("c1", 5);
+    std::vector<std::uint16_t> ids;
+    storage::Storage::Visitor v;
+    v.inbound_qos2 = [&](const std::string&, std::uint16_t id) { ids.push_back(id); };
+    s.restore(v);
+    CHECK(ids == std::vector<std::uint16_t>{6});
   }
 }
 
