@@ -84,6 +84,21 @@ std::vector<std::unique_ptr<transports::Listener>> open_all(const config::Config
   return all;
 }
 
+broker::SyncPolicy sync_policy(const config::StorageConfig& s) {
+  if (s.sync == "periodic") {
+    return broker::SyncPolicy::periodic;
+  }
+  return s.sync == "off" ? broker::SyncPolicy::off : broker::SyncPolicy::ack;
+}
+
+/// backend = "memory" keeps everything in the broker's own structures: no Storage.
+std::unique_ptr<storage::Storage> open_storage(const config::Config& c) {
+  if (c.storage.backend == "memory") {
+    return nullptr;
+  }
+  throw std::runtime_error("storage backend '" + c.storage.backend + "' is not available");
+}
+
 int wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
@@ -118,7 +133,8 @@ int run_broker(const std::string& config_path) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  broker::Broker broker(broker_options(c));
+  broker::Broker broker(broker_options(c), open_storage(c), sync_policy(c.storage));
+  broker.restore();
   auto listeners = open_all(c, broker);
   broker.start();
   spdlog::info("ferry {} running with {} shard{} (config {})", FERRY_VERSION, broker.shard_count(),

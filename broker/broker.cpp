@@ -9,7 +9,9 @@
 
 namespace ferry::broker {
 
-Broker::Broker(const BrokerOptions& options) : options_(options) {
+Broker::Broker(const BrokerOptions& options, std::unique_ptr<storage::Storage> storage,
+               SyncPolicy sync)
+    : options_(options), persistence_(std::move(storage), sync) {
   unsigned threads = options_.threads == 0 ? 1 : options_.threads;
   for (unsigned i = 0; i < threads; ++i) {
     shards_.push_back(std::make_unique<Shard>(*this, i));
@@ -43,6 +45,7 @@ void Broker::stop() {
   for (auto& shard : shards_) {
     shard->join();
   }
+  persistence_.flush();
   const Metrics& m = metrics_;
   spdlog::info(
       "totals: connections={} received={} sent={} dropped: queue_full={} expired={} too_large={} "
@@ -53,37 +56,72 @@ void Broker::stop() {
 }
 
 void Broker::route(const MessagePtr& message, std::uint32_t from_shard) {
+  execute(plan(message, from_shard), from_shard);
+}
+
+RoutePlan Broker::plan(const MessagePtr& message, std::uint32_t from_shard) {
   if (message->retain) {
+    MessagePtr kept = message;
+    if (message->store_id != 0) {  // the retained copy lives apart from queued rows
+      auto copy = std::make_shared<Message>(*message);
+      copy->store_id = 0;
+      kept = std::move(copy);
+    }
+    persistence_.put_retained(kept);
     std::lock_guard lock(retained_mutex_);
-    retained_.set(message);  // an empty payload clears [MQTT-3.3.1-6, -7]
+    retained_.set(kept);  // an empty payload clears [MQTT-3.3.1-6, -7]
   }
-  thread_local std::vector<Delivery> matches;
-  matches.clear();
+  RoutePlan plan{message, {}};
   {
     std::shared_lock lock(trie_mutex_);
-    trie_.match(message->topic, SubscriberKey{from_shard, message->origin_session}, matches);
+    trie_.match(message->topic, SubscriberKey{from_shard, message->origin_session}, plan.matches);
   }
+  if (message->store_id != 0 && !plan.matches.empty()) {
+    persist_rows(plan);
+  }
+  return plan;
+}
+
+void Broker::persist_rows(const RoutePlan& plan) {
+  bool body_written = false;
+  std::lock_guard lock(directory_mutex_);
+  for (const Delivery& d : plan.matches) {
+    std::uint8_t qos = std::min(plan.message->qos, d.qos);
+    auto it = session_info_.find(d.who.session);
+    if (qos == 0 || it == session_info_.end() || !it->second.persistent) {
+      continue;
+    }
+    mqtt::Outgoing item{plan.message, qos, d.retain_as_published && plan.message->retain,
+                        d.subscription_ids};
+    persistence_.enqueue(it->second.client_id, plan.message, item, body_written);
+    body_written = true;
+  }
+}
+
+void Broker::execute(const RoutePlan& plan, std::uint32_t from_shard) {
+  const auto& matches = plan.matches;
   if (matches.empty()) {
     return;
   }
   if (shards_.size() == 1) {
-    shards_[0]->deliver(message, matches);
+    shards_[0]->deliver(plan.message, matches);
     return;
   }
   std::vector<std::vector<Delivery>> per_shard(shards_.size());
-  for (auto& d : matches) {
-    per_shard[d.who.shard].push_back(std::move(d));
+  for (const auto& d : matches) {
+    per_shard[d.who.shard].push_back(d);
   }
   for (std::size_t i = 0; i < per_shard.size(); ++i) {
     if (per_shard[i].empty()) {
       continue;
     }
     if (i == from_shard) {
-      shards_[i]->deliver(message, per_shard[i]);
+      shards_[i]->deliver(plan.message, per_shard[i]);
       continue;
     }
     auto batch = std::make_shared<std::vector<Delivery>>(std::move(per_shard[i]));
     Shard* target = shards_[i].get();
+    MessagePtr message = plan.message;
     target->loop().post([target, message, batch] { target->deliver(message, *batch); });
   }
 }
@@ -106,8 +144,12 @@ void Broker::unsubscribe_all(SubscriberKey who) {
 
 std::vector<MessagePtr> Broker::retained_matching(const std::string& filter) {
   std::vector<MessagePtr> out;
-  std::lock_guard lock(retained_mutex_);
-  retained_.match(filter, out);
+  {
+    std::lock_guard lock(retained_mutex_);
+    retained_.match(filter, out);
+  }
+  auto now = Clock::now();
+  std::erase_if(out, [&](const MessagePtr& m) { return m->expired(now); });
   return out;
 }
 
@@ -128,8 +170,14 @@ void Broker::set_session(const std::string& client_id, SessionLocation location)
   directory_[client_id] = location;
 }
 
+void Broker::set_session_info(std::uint64_t session, SessionInfo info) {
+  std::lock_guard lock(directory_mutex_);
+  session_info_[session] = std::move(info);
+}
+
 void Broker::erase_session(const std::string& client_id, std::uint64_t session) {
   std::lock_guard lock(directory_mutex_);
+  session_info_.erase(session);
   auto it = directory_.find(client_id);
   if (it != directory_.end() && it->second.session == session) {
     directory_.erase(it);

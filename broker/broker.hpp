@@ -14,6 +14,7 @@
 
 #include "broker/message.hpp"
 #include "broker/metrics.hpp"
+#include "broker/persistence.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/subscription_trie.hpp"
 #include "protocol/mqtt/connection.hpp"
@@ -37,9 +38,23 @@ struct SessionLocation {
   bool moving = false;
 };
 
+/// A routed message and who matched it, between writing storage rows and sending.
+struct RoutePlan {
+  MessagePtr message;
+  std::vector<Delivery> matches;
+};
+
+/// What the broker knows of a session for persistence decisions on other shards.
+struct SessionInfo {
+  std::string client_id;
+  bool persistent = false;
+};
+
 class Broker {
  public:
-  explicit Broker(const BrokerOptions& options);
+  /// `storage` may be null: nothing is persisted (backend = "memory").
+  Broker(const BrokerOptions& options, std::unique_ptr<storage::Storage> storage = nullptr,
+         SyncPolicy sync = SyncPolicy::ack);
   ~Broker();
 
   const BrokerOptions& options() const { return options_; }
@@ -54,8 +69,17 @@ class Broker {
   void stop();
 
   // Called from any shard thread.
-  /// Retained update, trie match and one post per target shard [DESIGN: a PUBLISH].
+  Persistence& persistence() { return persistence_; }
+  /// Restores sessions, subscriptions, retained and queued messages from storage.
+  /// Call once, before start().
+  void restore();
+
+  /// plan() then execute() [DESIGN: a PUBLISH, socket to N subscribers].
   void route(const MessagePtr& message, std::uint32_t from_shard);
+  /// Retained update, trie match, and storage rows for persistent subscribers.
+  RoutePlan plan(const MessagePtr& message, std::uint32_t from_shard);
+  /// Delivers a plan: local shard directly, one post per other target shard.
+  void execute(const RoutePlan& plan, std::uint32_t from_shard);
   void subscribe(const std::string& filter, const std::string& group, SubscriberKey who,
                  const SubscriptionOptions& options);
   bool unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who);
@@ -71,8 +95,11 @@ class Broker {
                                 bool& inserted);
   void set_session(const std::string& client_id, SessionLocation location);
   void erase_session(const std::string& client_id, std::uint64_t session);
+  void set_session_info(std::uint64_t session, SessionInfo info);
 
  private:
+  void persist_rows(const RoutePlan& plan);
+
   BrokerOptions options_;
   Metrics metrics_;
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -83,6 +110,8 @@ class Broker {
   RetainedStore retained_;
   std::mutex directory_mutex_;
   std::unordered_map<std::string, SessionLocation> directory_;
+  std::unordered_map<std::uint64_t, SessionInfo> session_info_;
+  Persistence persistence_;
   std::atomic<std::uint64_t> next_session_id_{0};
   std::atomic<bool> stopped_{false};
 };

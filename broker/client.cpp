@@ -64,6 +64,34 @@ mqtt::Offer Client::publish(mqtt::Outgoing item) {
   return offer;
 }
 
+std::uint64_t Client::expect_ack(std::uint16_t packet_id, std::uint8_t qos) {
+  pending_acks_.push_back({++next_ticket_, packet_id, qos});
+  return next_ticket_;
+}
+
+void Client::complete_ack(std::uint64_t ticket, bool ok) {
+  for (auto& pending : pending_acks_) {
+    if (pending.ticket == ticket) {
+      pending.done = true;
+      pending.ok = ok;
+    }
+  }
+  while (!pending_acks_.empty() && pending_acks_.front().done) {
+    PendingAck a = pending_acks_.front();
+    pending_acks_.pop_front();
+    mqtt::Reason reason = a.ok ? mqtt::Reason::success : mqtt::Reason::quota_exceeded;
+    if (!a.ok && connection_.version() != mqtt::Version::v5) {
+      continue;  // 3.x has no way to refuse: leave it unacknowledged, the client resends
+    }
+    if (a.qos == 1) {
+      connection_.send(mqtt::Puback{{a.packet_id, reason}}, actions_);
+    } else {
+      connection_.send(mqtt::Pubrec{{a.packet_id, reason}}, actions_);
+    }
+  }
+  after_actions();
+}
+
 void Client::disconnect(mqtt::Reason reason) {
   connection_.disconnect(reason, actions_);
   after_actions();
@@ -94,6 +122,10 @@ void Client::handle(mqtt::Event& event) {
     close_reason = close->reason;
     close_after_write_ = true;
     link_->pause_reading();
+  } else if (auto* changed = std::get_if<mqtt::OutboundChanged>(&event)) {
+    shard_.outbound_changed(*this, *changed);
+  } else if (auto* released = std::get_if<mqtt::InboundReleased>(&event)) {
+    shard_.inbound_released(*this, released->packet_id);
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,12 @@ class Client final : public transports::LinkHandler {
   void refuse(mqtt::Reason reason);
   void send(const mqtt::Packet& packet);
   mqtt::Offer publish(mqtt::Outgoing item);
+  /// Reserves the place of an inbound QoS>0 PUBLISH's acknowledgement; acks leave in
+  /// the order their PUBLISHes arrived [MQTT-4.6.0-2] even when commits finish unordered.
+  std::uint64_t expect_ack(std::uint16_t packet_id, std::uint8_t qos);
+  /// The commit for `ticket` finished: sends every acknowledgement now due. A failed
+  /// one is PUBACK/PUBREC 0x97 on v5 and no acknowledgement on 3.x.
+  void complete_ack(std::uint64_t ticket, bool ok);
   void disconnect(mqtt::Reason reason);
   /// Hands queued output to `batch` when no write is outstanding (the shard calls this
   /// once per loop turn and submits the batch to its Egress); closes when all is written.
@@ -58,7 +65,17 @@ class Client final : public transports::LinkHandler {
   void handle(mqtt::Event& event);
   void start_timer(mqtt::TimerKind kind, std::uint32_t ms);
 
+  struct PendingAck {
+    std::uint64_t ticket;
+    std::uint16_t packet_id;
+    std::uint8_t qos;
+    bool done = false;
+    bool ok = false;
+  };
+
   Shard& shard_;
+  std::deque<PendingAck> pending_acks_;
+  std::uint64_t next_ticket_ = 0;
   std::unique_ptr<transports::Link> link_;
   mqtt::Connection connection_;
   mqtt::Actions actions_;

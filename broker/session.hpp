@@ -35,6 +35,8 @@ struct Session {
   /// Keyed by the filter as the client wrote it (with any "$share/group/" prefix).
   std::map<std::string, StoredSubscription> subscriptions;
   Client* client = nullptr;  // the attached connection on this shard, if any
+  bool stored = false;       // written to storage (so its end must erase it there)
+  std::int64_t disconnected_at = 0;  // restore only: wall-clock seconds when it went offline
   std::unique_ptr<transports::Timer> expiry_timer;
   std::unique_ptr<transports::Timer> will_timer;
 

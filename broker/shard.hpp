@@ -12,6 +12,7 @@
 #include "broker/message.hpp"
 #include "broker/session.hpp"
 #include "broker/subscription_trie.hpp"
+#include "protocol/mqtt/connection.hpp"
 #include "protocol/mqtt/packet.hpp"
 #include "transports/egress/egress.hpp"
 #include "transports/event_loop.hpp"
@@ -21,6 +22,7 @@ namespace ferry::broker {
 
 class Broker;
 class Client;
+struct RoutePlan;
 
 class Shard {
  public:
@@ -49,8 +51,26 @@ class Shard {
   /// Disconnects every client with `reason` (shutdown).
   void disconnect_all(mqtt::Reason reason);
   std::size_t client_count() const { return clients_.size(); }
+  /// A stored outbound message changed state: update or drop its storage row.
+  void outbound_changed(Client& client, const mqtt::OutboundChanged& change);
+  void inbound_released(Client& client, std::uint16_t packet_id);
+  /// Restore: adds a session read from storage (offline) to this shard.
+  Session& restore_session(const std::string& client_id, std::uint64_t id);
+  /// Restore: starts the will and expiry countdowns of restored sessions.
+  void start_restored(std::int64_t now_wall);
 
  private:
+  /// An inbound QoS>0 PUBLISH waiting for its commit before it is acknowledged.
+  struct PendingPublish {
+    std::uint64_t serial;
+    Client* client;
+    std::uint64_t session;
+    std::uint64_t ticket;
+    std::uint16_t packet_id;
+    std::uint8_t qos;
+    std::shared_ptr<RoutePlan> plan;  // QoS 2: delivered after the commit
+  };
+
   void handle_connect(Client& client, mqtt::Connect&& connect);
   bool assign_client_id(Client& client, mqtt::Connect& connect, mqtt::Properties& props);
   void take_over_local(Client& client, Session& session, mqtt::Connect&& connect,
@@ -63,11 +83,14 @@ class Shard {
   void attach(Client& client, Session& session, bool present, mqtt::Connect&& connect,
               mqtt::Properties&& props);
   void detach(Session& session, bool graceful);
+  void persist_attached(Session& session);
   void end_session(Session& session);
   void publish_will(Session& session);
   void resubscribe(Session& session);
 
   void handle_publish(Client& client, mqtt::Publish&& publish);
+  MessagePtr make_message(const Session& session, mqtt::Publish&& publish);
+  void publish_committed(const PendingPublish& pending, bool ok);
   void handle_subscribe(Client& client, mqtt::Subscribe&& subscribe);
   mqtt::Reason subscribe_one(Session& session, const mqtt::SubscribeTopic& topic,
                              std::uint32_t subscription_id, std::vector<MessagePtr>& retained);

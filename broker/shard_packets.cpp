@@ -14,12 +14,45 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
     return;
   }
   Metrics::add(broker_.metrics().messages_received);
+  Persistence& persistence = broker_.persistence();
+  if (publish.qos > 0 && !persistence.healthy()) {
+    client.complete_ack(client.expect_ack(publish.packet_id, publish.qos), false);  // 0x97
+    return;
+  }
+  std::uint16_t id = publish.packet_id;
+  std::uint8_t qos = publish.qos;
+  MessagePtr message = make_message(*session, std::move(publish));
+  if (qos == 2 && Persistence::persistent(*session)) {
+    persistence.put_inbound_qos2(session->client_id, id);  // in the same commit as the rows
+  }
+  if (qos == 0 || !persistence.acks_wait()) {
+    broker_.route(message, index_);
+    if (qos > 0) {
+      client.complete_ack(client.expect_ack(id, qos), true);
+    }
+    return;
+  }
+  // sync = "ack": acknowledge once the rows are durable. QoS 2 is also delivered only
+  // then, so a publisher's resend after a crash cannot reach a subscriber twice.
+  auto plan = std::make_shared<RoutePlan>(broker_.plan(message, index_));
+  if (qos == 1) {
+    broker_.execute(*plan, index_);
+    plan.reset();
+  }
+  std::uint64_t ticket = client.expect_ack(id, qos);
+  PendingPublish pending{client.serial, &client, session->id, ticket, id, qos, plan};
+  persistence.commit([this, pending](bool ok) {
+    loop_.post([this, pending, ok] { publish_committed(pending, ok); });
+  });
+}
+
+MessagePtr Shard::make_message(const Session& session, mqtt::Publish&& publish) {
   auto message = std::make_shared<Message>();
   message->topic = std::move(publish.topic);
   message->payload = std::move(publish.payload);
   message->qos = publish.qos;
   message->retain = publish.retain;
-  message->origin_session = session->id;
+  message->origin_session = session.id;
   if (auto expiry = publish.properties.message_expiry_interval) {
     message->expires_at = now() + std::chrono::seconds(*expiry);
   }
@@ -27,13 +60,43 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
   message->properties.message_expiry_interval.reset();
   message->properties.subscription_identifiers.clear();
   message->properties.topic_alias.reset();
-  std::uint16_t id = publish.packet_id;
-  std::uint8_t qos = publish.qos;
-  broker_.route(message, index_);
-  if (qos == 1) {
-    client.send(mqtt::Puback{{id}});
-  } else if (qos == 2) {
-    client.send(mqtt::Pubrec{{id}});
+  if (publish.qos > 0 && broker_.persistence().enabled()) {
+    message->store_id = broker_.persistence().next_message_id();
+  }
+  return message;
+}
+
+void Shard::publish_committed(const PendingPublish& pending, bool ok) {
+  if (pending.plan) {
+    broker_.execute(*pending.plan, index_);
+  }
+  auto it = clients_.find(pending.client);
+  if (it != clients_.end() && pending.client->serial == pending.serial) {
+    pending.client->complete_ack(pending.ticket, ok);
+    return;
+  }
+  auto session = sessions_.find(pending.session);
+  if (ok && pending.qos == 2 && session != sessions_.end()) {
+    session->second->state.inbound_qos2.insert(pending.packet_id);  // PUBREC comes on resend
+  }
+}
+
+void Shard::outbound_changed(Client& client, const mqtt::OutboundChanged& change) {
+  Session* session = client.session;
+  if (!session || !Persistence::persistent(*session)) {
+    return;
+  }
+  if (change.kind == mqtt::OutboundChanged::Kind::completed) {
+    broker_.persistence().dequeue(session->client_id, change.item.message);
+  } else {
+    broker_.persistence().update(session->client_id, change.item);
+  }
+}
+
+void Shard::inbound_released(Client& client, std::uint16_t packet_id) {
+  Session* session = client.session;
+  if (session && Persistence::persistent(*session)) {
+    broker_.persistence().erase_inbound_qos2(session->client_id, packet_id);
   }
 }
 
@@ -87,7 +150,9 @@ mqtt::Reason Shard::subscribe_one(Session& session, const mqtt::SubscribeTopic& 
   SubscriptionOptions options{topic.qos, topic.no_local, topic.retain_as_published,
                               topic.retain_handling, subscription_id};
   bool existed = session.subscriptions.contains(topic.filter);
-  session.subscriptions[topic.filter] = StoredSubscription{plain, group, options};
+  StoredSubscription& stored = session.subscriptions[topic.filter];
+  stored = StoredSubscription{plain, group, options};
+  broker_.persistence().save_subscription(session, topic.filter, stored);
   broker_.subscribe(plain, group, {index_, session.id}, options);
   bool send_retained = topic.retain_handling == 0 || (topic.retain_handling == 1 && !existed);
   if (group.empty() && send_retained) {  // shared subscriptions get no retained [MQTT 4.8.2]
@@ -109,6 +174,7 @@ void Shard::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe) 
       continue;
     }
     broker_.unsubscribe(it->second.filter, it->second.group, {index_, session->id});
+    broker_.persistence().erase_subscription(*session, filter);
     session->subscriptions.erase(it);
     ack.reasons.push_back(mqtt::Reason::success);
   }
@@ -139,26 +205,24 @@ void Shard::deliver(const MessagePtr& message, const std::vector<Delivery>& deli
 void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   Metrics& m = broker_.metrics();
   const auto& limits = broker_.options().limits;
+  MessagePtr message = item.message;
   if (session.client && session.client->connection().connected()) {
     if (item.qos == 0 && session.client->pending_bytes() > limits.max_queued_bytes) {
       Metrics::add(m.dropped_slow_consumer);  // the client reads slower than it is sent to
       return;
     }
-    switch (session.client->publish(std::move(item))) {
-      case mqtt::Offer::sent:
-      case mqtt::Offer::queued:
-        Metrics::add(m.messages_sent);
-        return;
-      case mqtt::Offer::dropped_expired:
-        Metrics::add(m.dropped_expired);
-        return;
-      case mqtt::Offer::dropped_too_large:
-        Metrics::add(m.dropped_too_large);
-        return;
-      case mqtt::Offer::dropped_queue_full:
-        Metrics::add(m.dropped_queue_full);
-        return;
+    mqtt::Offer offer = session.client->publish(std::move(item));
+    if (offer == mqtt::Offer::sent || offer == mqtt::Offer::queued) {
+      Metrics::add(m.messages_sent);
+      return;
     }
+    Metrics::add(offer == mqtt::Offer::dropped_expired     ? m.dropped_expired
+                 : offer == mqtt::Offer::dropped_too_large ? m.dropped_too_large
+                                                           : m.dropped_queue_full);
+    if (Persistence::persistent(session)) {
+      broker_.persistence().dequeue(session.client_id, message);
+    }
+    return;
   }
   if (item.qos == 0) {
     return;  // QoS 0 is not kept for offline sessions
@@ -167,6 +231,9 @@ void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   if (state.queue.size() >= limits.max_queued_messages ||
       state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {
     Metrics::add(m.dropped_queue_full);
+    if (Persistence::persistent(session)) {
+      broker_.persistence().dequeue(session.client_id, message);
+    }
     return;
   }
   state.queued_bytes += item.message->payload_size();

@@ -45,11 +45,28 @@ void Shard::attach(Client& client, Session& session, bool present, mqtt::Connect
     props.session_expiry_interval = session.expiry_interval;  // lowered by the server
   }
   client.session = &session;
+  persist_attached(session);
   spdlog::info("connect client={} peer={} transport={} version={} clean={} keepalive={} present={}",
                client.client_id, client.link_info().peer, client.link_info().transport,
                version_name(connect.version), connect.clean_start,
                client.connection().keep_alive(), present);
   client.accept(session, present, std::move(props));
+}
+
+void Shard::persist_attached(Session& session) {
+  Persistence& persistence = broker_.persistence();
+  bool persistent = Persistence::persistent(session);
+  broker_.set_session_info(session.id, {session.client_id, persistent});
+  if (persistent) {
+    persistence.save_session(session, true);
+    if (!session.stored) {
+      persistence.save_subscriptions(session);
+    }
+    session.stored = true;
+  } else if (session.stored) {
+    persistence.erase_session(session.client_id);
+    session.stored = false;
+  }
 }
 
 void Shard::detach(Session& session, bool graceful) {
@@ -76,6 +93,9 @@ void Shard::detach(Session& session, bool graceful) {
     end_session(session);
     return;
   }
+  broker_.set_session_info(session.id, {session.client_id, true});
+  broker_.persistence().save_session(session, false);
+  session.stored = session.stored || broker_.persistence().enabled();
   if (session.expiry_interval != never_expires) {
     session.expiry_timer = std::make_unique<transports::Timer>(loop_);
     std::uint64_t id = session.id;
@@ -93,6 +113,9 @@ void Shard::end_session(Session& session) {
   publish_will(session);  // a will still delayed goes out when the session ends
   broker_.unsubscribe_all({index_, session.id});
   broker_.erase_session(session.client_id, session.id);
+  if (session.stored) {
+    broker_.persistence().erase_session(session.client_id);
+  }
   if (Client* client = session.client) {
     client->connection().detach();
     client->session = nullptr;

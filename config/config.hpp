@@ -65,7 +65,9 @@ struct LimitsConfig {
 };
 
 struct StorageConfig {
-  std::string backend = "memory";  // memory (sqlite: not available yet in this build)
+  std::string backend = "memory";  // memory | sqlite
+  std::string sync = "ack";        // ack | periodic | off (sqlite only)
+  std::uint32_t sync_interval_ms = 100;  // periodic: longest time between commits
 
   bool operator==(const StorageConfig&) const = default;
 };

@@ -142,6 +142,12 @@ std::vector<Field<Config>> storage_fields() {
       string<Config>(
           "backend", [](Config & c) -> auto& { return c.storage.backend; },
           choice("backend", {"memory"}, {"sqlite"})),
+      string<Config>(
+          "sync", [](Config & c) -> auto& { return c.storage.sync; },
+          choice("sync", {"ack", "periodic", "off"})),
+      integer<Config>(
+          "sync_interval_ms", [](Config & c) -> auto& { return c.storage.sync_interval_ms; }, 1,
+          60000),
   };
 }
 

@@ -14,14 +14,32 @@ void Connection::on_bytes(std::span<const std::uint8_t> bytes, Actions& out) {
   if (phase_ == Phase::closing) {
     return;
   }
-  activity_ = true;
-  std::span<const std::uint8_t> input = bytes;
-  if (!rx_.empty()) {
+  if (!rx_.empty() || phase_ == Phase::awaiting_accept) {
     rx_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    input = {reinterpret_cast<const std::uint8_t*>(rx_.data()), rx_.size()};
+    parse_buffered(out);
+    return;
   }
+  std::size_t used = parse(bytes, out);
+  if (phase_ != Phase::closing) {
+    rx_.assign(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
+  }
+}
+
+void Connection::parse_buffered(Actions& out) {
+  std::size_t used = parse({reinterpret_cast<const std::uint8_t*>(rx_.data()), rx_.size()}, out);
+  if (phase_ == Phase::closing) {
+    rx_.clear();
+  } else {
+    rx_.erase(0, used);
+  }
+}
+
+/// Handles every complete packet in `input`; returns the bytes used. Stops after CONNECT
+/// until the broker answers: packets a client pipelines behind CONNECT wait for the
+/// CONNACK [MQTT 3.1.4].
+std::size_t Connection::parse(std::span<const std::uint8_t> input, Actions& out) {
   std::size_t used = 0;
-  while (phase_ != Phase::closing && used < input.size()) {
+  while (phase_ != Phase::closing && phase_ != Phase::awaiting_accept && used < input.size()) {
     Frame frame = scan_frame(input.subspan(used), limits_.max_packet_size);
     if (frame.status == Frame::Status::need_more) {
       break;
@@ -40,17 +58,10 @@ void Connection::on_bytes(std::span<const std::uint8_t> bytes, Actions& out) {
     auto body = input.subspan(used + frame.header_size, frame.remaining_length);
     used += frame.total_size();
     ++stats_.packets_in;
+    activity_ = true;  // a whole packet, not a trickle of bytes [MQTT-3.1.2-22]
     handle_frame(frame.first_byte, body, frame.remaining_length, out);
   }
-  if (phase_ == Phase::closing) {
-    rx_.clear();
-    return;
-  }
-  if (rx_.empty()) {
-    rx_.assign(reinterpret_cast<const char*>(input.data()) + used, input.size() - used);
-  } else {
-    rx_.erase(0, used);
-  }
+  return used;
 }
 
 void Connection::handle_frame(std::uint8_t first_byte, std::span<const std::uint8_t> body,
@@ -223,6 +234,9 @@ void Connection::handle_pubrel(const Pubrel& pubrel, Actions& out) {
     comp.reason = Reason::packet_identifier_not_found;  // [MQTT-3.7.2.1]
   }
   encode_control(comp, out);
+  if (known) {
+    out.events.push_back(InboundReleased{pubrel.packet_id});
+  }
 }
 
 void Connection::handle_disconnect(Disconnect&& disconnect, Actions& out) {

@@ -29,7 +29,20 @@ struct Deliver {
 struct Close {
   Reason reason;  // why; success for a normal end
 };
-using Event = std::variant<Deliver, StartTimer, Close>;
+/// A stored outbound message changed state, for the broker to persist [MQTT 4.4]:
+/// `sent` (entered the in-flight window with `packet_id`), `released` (QoS 2 PUBREC
+/// received), `completed` (acknowledged, expired or dropped: forget it). Emitted only
+/// for messages with a store_id.
+struct OutboundChanged {
+  enum class Kind : std::uint8_t { sent, released, completed };
+  Kind kind;
+  Outgoing item;  // a copy: the in-flight entry may be gone by the time this is handled
+};
+/// An inbound QoS 2 id was released by PUBREL (PUBCOMP sent) [MQTT-4.3.3-11].
+struct InboundReleased {
+  std::uint16_t packet_id;
+};
+using Event = std::variant<Deliver, StartTimer, Close, OutboundChanged, InboundReleased>;
 
 /// What one call produced. `bytes` are written in order after the events are handled;
 /// a Close means: write what is in `bytes`, then close.
@@ -104,6 +117,8 @@ class Connection {
  private:
   enum class Phase : std::uint8_t { awaiting_connect, awaiting_accept, connected, closing };
 
+  std::size_t parse(std::span<const std::uint8_t> input, Actions& out);
+  void parse_buffered(Actions& out);
   void handle_frame(std::uint8_t first_byte, std::span<const std::uint8_t> body,
                     std::uint32_t remaining, Actions& out);
   void handle_connect(Connect&& connect, Actions& out);
@@ -120,6 +135,7 @@ class Connection {
   bool window_open() const;
   void fill_window(Clock::time_point now, Actions& out);
   Offer transmit(Outgoing& item, Clock::time_point now, bool dup, Actions& out);
+  void changed(OutboundChanged::Kind kind, const Outgoing& item, Actions& out);
   std::uint16_t outbound_alias(const std::string& topic, bool& known);
   void encode_control(const Packet& packet, Actions& out);
   void resend_inflight(Clock::time_point now, Actions& out);

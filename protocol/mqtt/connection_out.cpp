@@ -44,6 +44,9 @@ void plain_publish_head(const Outgoing& item, bool dup, bool v5, std::string& ou
 
 void Connection::accept(SessionState& state, bool session_present, Properties properties,
                         Clock::time_point now, Actions& out) {
+  if (phase_ != Phase::awaiting_accept) {
+    return;  // closed meanwhile, or answered already
+  }
   state_ = &state;
   now_ = now;
   phase_ = Phase::connected;
@@ -61,6 +64,9 @@ void Connection::accept(SessionState& state, bool session_present, Properties pr
   }
   resend_inflight(now, out);
   fill_window(now, out);
+  if (!rx_.empty()) {
+    parse_buffered(out);  // packets the client sent right behind CONNECT
+  }
 }
 
 Properties Connection::connack_limits() const {
@@ -81,6 +87,9 @@ Properties Connection::connack_limits() const {
 }
 
 void Connection::refuse(Reason reason, Actions& out) {
+  if (phase_ == Phase::closing) {
+    return;
+  }
   encode_control(Connack{false, reason, {}}, out);
   close(reason, out);
 }
@@ -120,6 +129,7 @@ Offer Connection::publish(Outgoing item, Clock::time_point now, Actions& out) {
     item.packet_id = state_->next_packet_id();
     Offer offer = transmit(item, now, false, out);
     if (offer == Offer::sent) {
+      changed(OutboundChanged::Kind::sent, item, out);
       state_->inflight.push_back(std::move(item));
     }
     return offer;
@@ -143,25 +153,52 @@ void Connection::fill_window(Clock::time_point now, Actions& out) {
     state_->queue.pop_front();
     state_->queued_bytes -= std::min(state_->queued_bytes, item.message->payload_size());
     if (item.message->expired(now)) {
+      changed(OutboundChanged::Kind::completed, item, out);
       continue;
     }
-    if (item.qos > 0) {
+    bool resend = item.packet_id != 0;  // sent on an earlier connection: same id, DUP
+    if (item.qos > 0 && !resend) {
       item.packet_id = state_->next_packet_id();
     }
-    if (transmit(item, now, false, out) == Offer::sent && item.qos > 0) {
+    if (item.released) {
+      encode_control(Pubrel{{item.packet_id}}, out);
       state_->inflight.push_back(std::move(item));
+      continue;
+    }
+    if (transmit(item, now, resend, out) != Offer::sent) {
+      changed(OutboundChanged::Kind::completed, item, out);
+    } else if (item.qos > 0) {
+      changed(OutboundChanged::Kind::sent, item, out);
+      state_->inflight.push_back(std::move(item));
+    } else {
+      changed(OutboundChanged::Kind::completed, item, out);
     }
   }
 }
 
+/// Resends what was in flight when the last connection ended [MQTT-4.4.0-1], within the
+/// new connection's send quota [MQTT-4.9.0-2]; the rest waits at the head of the queue
+/// with its packet id. A message now too large for the client is dropped [MQTT-3.1.2-25].
 void Connection::resend_inflight(Clock::time_point now, Actions& out) {
-  for (const Outgoing& item : state_->inflight) {
-    if (item.released) {
-      encode_control(Pubrel{{item.packet_id}}, out);  // [MQTT-4.4.0-1]
-    } else {
-      Outgoing copy = item;
-      transmit(copy, now, true, out);
+  std::deque<Outgoing> previous;
+  previous.swap(state_->inflight);
+  std::deque<Outgoing> waiting;
+  for (Outgoing& item : previous) {
+    if (state_->inflight.size() >= send_quota_) {
+      waiting.push_back(std::move(item));
+      continue;
     }
+    if (item.released) {
+      encode_control(Pubrel{{item.packet_id}}, out);
+    } else if (transmit(item, now, true, out) != Offer::sent) {
+      changed(OutboundChanged::Kind::completed, item, out);
+      continue;
+    }
+    state_->inflight.push_back(std::move(item));
+  }
+  for (auto it = waiting.rbegin(); it != waiting.rend(); ++it) {
+    state_->queued_bytes += it->message->payload_size();
+    state_->queue.push_front(std::move(*it));
   }
 }
 
@@ -227,13 +264,21 @@ void Connection::handle_ack(PacketType type, const Ack& ack, Actions& out) {
     if (!is_error(ack.reason)) {
       it->released = true;
       encode_control(Pubrel{{ack.packet_id}}, out);
+      changed(OutboundChanged::Kind::released, *it, out);
       return;
     }
   } else if (it == inflight.end() || (type == PacketType::puback) != (it->qos == 1)) {
     return;  // unknown or mismatched id: nothing to release
   }
+  changed(OutboundChanged::Kind::completed, *it, out);
   inflight.erase(it);
   fill_window(now_, out);
+}
+
+void Connection::changed(OutboundChanged::Kind kind, const Outgoing& item, Actions& out) {
+  if (item.message->store_id != 0) {
+    out.events.push_back(OutboundChanged{kind, item});
+  }
 }
 
 }  // namespace ferry::mqtt

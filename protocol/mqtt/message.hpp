@@ -26,6 +26,8 @@ struct Message {
   Properties properties;
   std::optional<Clock::time_point> expires_at;
   std::uint64_t origin_session = 0;  // publisher's session id, for No Local
+  /// Id of the stored copy when persistent sessions hold it in storage; 0 = not stored.
+  std::uint64_t store_id = 0;
 
   bool expired(Clock::time_point now) const { return expires_at && now >= *expires_at; }
   /// Remaining Message Expiry Interval in seconds to forward [MQTT-3.3.2-6].

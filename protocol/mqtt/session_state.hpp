@@ -41,8 +41,18 @@ struct SessionState {
     return 0;
   }
 
+  /// In the window, or waiting at the head of the queue with the id it was sent under
+  /// on an earlier connection.
   bool in_flight(std::uint16_t id) const {
     for (const auto& o : inflight) {
+      if (o.packet_id == id) {
+        return true;
+      }
+    }
+    for (const auto& o : queue) {
+      if (o.packet_id == 0) {
+        break;
+      }
       if (o.packet_id == id) {
         return true;
       }

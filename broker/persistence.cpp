@@ -1,0 +1,127 @@
+#include "broker/persistence.hpp"
+
+#include <chrono>
+
+namespace ferry::broker {
+
+Persistence::Persistence(std::unique_ptr<storage::Storage> storage, SyncPolicy sync)
+    : storage_(std::move(storage)), sync_(sync) {}
+
+void Persistence::save_session(const Session& session, bool online) {
+  if (!storage_ || !persistent(session)) {
+    return;
+  }
+  storage::SessionRecord record;
+  record.client_id = session.client_id;
+  record.version = session.version;
+  record.expiry_interval = session.expiry_interval;
+  record.will = session.will;
+  record.will_delay = session.will_delay;
+  if (!online) {
+    record.disconnected_at = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  }
+  storage_->put_session(record);
+}
+
+void Persistence::save_subscriptions(const Session& session) {
+  for (const auto& [filter, subscription] : session.subscriptions) {
+    save_subscription(session, filter, subscription);
+  }
+}
+
+void Persistence::erase_session(const std::string& client_id) {
+  if (storage_) {
+    storage_->erase_session(client_id);
+  }
+}
+
+void Persistence::save_subscription(const Session& session, const std::string& filter,
+                                    const StoredSubscription& subscription) {
+  if (!storage_ || !persistent(session)) {
+    return;
+  }
+  storage::SubscriptionRecord record;
+  record.client_id = session.client_id;
+  record.filter = filter;
+  record.options.filter = filter;
+  record.options.qos = subscription.options.qos;
+  record.options.no_local = subscription.options.no_local;
+  record.options.retain_as_published = subscription.options.retain_as_published;
+  record.options.retain_handling = subscription.options.retain_handling;
+  record.subscription_id = subscription.options.subscription_id;
+  storage_->put_subscription(record);
+}
+
+void Persistence::erase_subscription(const Session& session, const std::string& filter) {
+  if (storage_ && persistent(session)) {
+    storage_->erase_subscription(session.client_id, filter);
+  }
+}
+
+void Persistence::put_retained(const MessagePtr& message) {
+  if (storage_) {
+    storage_->put_retained(message);
+  }
+}
+
+void Persistence::enqueue(const std::string& client_id, const MessagePtr& message,
+                          const mqtt::Outgoing& item, bool body_written) {
+  if (!storage_ || message->store_id == 0) {
+    return;
+  }
+  if (!body_written) {
+    storage_->put_message({message->store_id, message});
+  }
+  update(client_id, item);
+}
+
+void Persistence::update(const std::string& client_id, const mqtt::Outgoing& item) {
+  if (!storage_ || item.message->store_id == 0) {
+    return;
+  }
+  storage::QueuedRecord row;
+  row.client_id = client_id;
+  row.message = item.message->store_id;
+  row.qos = item.qos;
+  row.retain = item.retain;
+  row.subscription_ids = item.subscription_ids;
+  row.packet_id = item.packet_id;
+  row.released = item.released;
+  storage_->enqueue(row);
+}
+
+void Persistence::dequeue(const std::string& client_id, const MessagePtr& message) {
+  if (storage_ && message->store_id != 0) {
+    storage_->dequeue(client_id, message->store_id);
+  }
+}
+
+void Persistence::put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) {
+  if (storage_) {
+    storage_->put_inbound_qos2(client_id, packet_id);
+  }
+}
+
+void Persistence::erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) {
+  if (storage_) {
+    storage_->erase_inbound_qos2(client_id, packet_id);
+  }
+}
+
+void Persistence::commit(std::function<void(bool)> done) {
+  if (!storage_) {
+    done(true);
+    return;
+  }
+  storage_->commit(std::move(done));
+}
+
+void Persistence::flush() {
+  if (storage_) {
+    storage_->flush();
+  }
+}
+
+}  // namespace ferry::broker
