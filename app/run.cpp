@@ -62,22 +62,35 @@ transports::ListenerOptions listener_options(const config::Config& c,
   return o;
 }
 
-std::vector<std::unique_ptr<transports::Listener>> open_all(const config::Config& c,
-                                                            broker::Broker& broker) {
+/// Where one listener's links go: every shard, through the listener's connection limit.
+std::vector<transports::ShardSink> sinks_for(broker::Broker& broker, std::uint32_t limit) {
+  auto slots = limit ? std::make_shared<std::atomic<std::uint32_t>>(0) : nullptr;
   std::vector<transports::ShardSink> sinks;
   for (std::size_t i = 0; i < broker.shard_count(); ++i) {
     broker::Shard* shard = &broker.shard(i);
-    sinks.push_back({&shard->loop(), [shard](std::unique_ptr<transports::Link> link) {
-                       shard->adopt(std::move(link));
+    sinks.push_back({&shard->loop(), [shard, slots, limit, &broker](auto link) {
+                       if (slots && slots->fetch_add(1) >= limit) {
+                         slots->fetch_sub(1);
+                         broker::Metrics::add(broker.metrics().connections_refused);
+                         link->close();  // over this listener's max_connections
+                         return;
+                       }
+                       shard->adopt(std::move(link), slots);
                      }});
   }
+  return sinks;
+}
+
+std::vector<std::unique_ptr<transports::Listener>> open_all(const config::Config& c,
+                                                            broker::Broker& broker) {
   std::vector<std::unique_ptr<transports::Listener>> all;
   for (const auto& l : c.listeners) {
-    auto opened = transports::open_listeners(listener_options(c, l), sinks);
+    auto opened =
+        transports::open_listeners(listener_options(c, l), sinks_for(broker, l.max_connections));
     spdlog::info("listening on {} {} ({} acceptor{})", l.transport, opened.front()->local_address(),
                  opened.size(), opened.size() == 1 ? "" : "s");
     for (auto& listener : opened) {
-      listener->start(nullptr);
+      listener->start();
       all.push_back(std::move(listener));
     }
   }

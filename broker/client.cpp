@@ -8,7 +8,11 @@ Client::Client(Shard& shard, std::unique_ptr<transports::Link> link,
                const mqtt::ConnectionLimits& limits)
     : shard_(shard), link_(std::move(link)), connection_(limits), timer_(shard.loop()) {}
 
-Client::~Client() = default;
+Client::~Client() {
+  if (listener_slots) {
+    listener_slots->fetch_sub(1);
+  }
+}
 
 void Client::start() {
   link_->start(*this);

@@ -3,6 +3,7 @@
 // writes, timers, closes and packets for the shard. Lives on one shard's thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -59,6 +60,8 @@ class Client final : public transports::LinkHandler {
   /// Why the connection is closing, for the log line.
   mqtt::Reason close_reason = mqtt::Reason::success;
   bool flush_scheduled = false;
+  /// The connection count of the listener that accepted this client, if it is limited.
+  std::shared_ptr<std::atomic<std::uint32_t>> listener_slots;
 
  private:
   void after_actions();

@@ -28,9 +28,11 @@ void Shard::join() {
   }
 }
 
-void Shard::adopt(std::unique_ptr<transports::Link> link) {
+void Shard::adopt(std::unique_ptr<transports::Link> link,
+                  std::shared_ptr<std::atomic<std::uint32_t>> slots) {
   Metrics::add(broker_.metrics().connections_accepted);
   auto client = std::make_unique<Client>(*this, std::move(link), broker_.options().limits);
+  client->listener_slots = std::move(slots);
   Client* raw = client.get();
   static std::atomic<std::uint64_t> serials{0};
   raw->serial = serials.fetch_add(1) + 1;

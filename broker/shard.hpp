@@ -2,6 +2,7 @@
 // live on it. Shared-nothing: other shards reach it only by posting to its loop.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <system_error>
@@ -37,8 +38,11 @@ class Shard {
   void join();
 
   // Everything below runs on this shard's thread.
-  /// Takes a newly accepted link and starts its connection.
-  void adopt(std::unique_ptr<transports::Link> link);
+  /// Takes a newly accepted link and starts its connection. `slots` counts the
+  /// connections of the link's listener (null = no per-listener limit); the client
+  /// gives its slot back when it ends.
+  void adopt(std::unique_ptr<transports::Link> link,
+             std::shared_ptr<std::atomic<std::uint32_t>> slots = nullptr);
   /// A packet the connection delivered (CONNECT, PUBLISH, SUBSCRIBE, ...).
   void on_packet(Client& client, mqtt::Packet&& packet);
   void client_closed(Client& client, std::error_code error);

@@ -55,8 +55,8 @@ class Listener {
  public:
   using AcceptHandler = std::function<void(std::unique_ptr<Link>)>;
   virtual ~Listener() = default;
-  /// Starts accepting; `on_accept` runs on the listener's thread.
-  virtual void start(AcceptHandler on_accept) = 0;
+  /// Starts accepting; links go to the shard sinks given when it was opened.
+  virtual void start() = 0;
   virtual void stop() = 0;
   /// Printable local address, with the port actually bound (ephemeral ports resolved).
   virtual std::string local_address() const = 0;

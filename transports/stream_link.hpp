@@ -123,7 +123,9 @@ class StreamLink final : public Link {
     closed_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);
-    handler_->on_closed(std::error_code(ec.value(), std::generic_category()));
+    if (handler_) {
+      handler_->on_closed(std::error_code(ec.value(), std::generic_category()));
+    }
   }
 
   Socket socket_;

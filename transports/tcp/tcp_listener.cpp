@@ -92,7 +92,7 @@ class TcpListener final : public Listener {
     }
   }
 
-  void start(AcceptHandler) override { accept_next(); }
+  void start() override { accept_next(); }
   void stop() override {
     boost::system::error_code ignored;
     acceptor_.close(ignored);

@@ -64,7 +64,7 @@ class UnixListener final : public Listener {
 
   ~UnixListener() override { ::unlink(options_.bind.c_str()); }
 
-  void start(AcceptHandler) override { accept_next(); }
+  void start() override { accept_next(); }
   void stop() override {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
