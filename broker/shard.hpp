@@ -50,8 +50,8 @@ class Shard {
   void schedule_flush(Client& client);
   /// Offers `message` to the local sessions in `deliveries`.
   void deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries);
-  /// Hands session `id` over to `to` (takeover from another shard); nullptr if gone.
-  void release_session(std::uint64_t id, std::function<void(std::unique_ptr<Session>)> to);
+  /// Gives session `id` up for a takeover on another shard; nullptr if it is gone.
+  std::unique_ptr<Session> release_session(std::uint64_t id);
   /// Disconnects every client with `reason` (shutdown).
   void disconnect_all(mqtt::Reason reason);
   std::size_t client_count() const { return clients_.size(); }
@@ -77,12 +77,22 @@ class Shard {
 
   void handle_connect(Client& client, mqtt::Connect&& connect);
   bool assign_client_id(Client& client, mqtt::Connect& connect, mqtt::Properties& props);
+  struct TakeoverRequest {
+    std::uint64_t serial;  // the waiting client, checked against pointer reuse
+    Client* client;
+    std::string client_id;
+    std::uint64_t session;
+    mqtt::Connect connect;
+    mqtt::Properties props;
+  };
+
+  void take_from_client(Session& session);
+  static bool resumable(const Session& session, const mqtt::Connect& connect);
   void take_over_local(Client& client, Session& session, mqtt::Connect&& connect,
                        mqtt::Properties&& props);
   void take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
                         mqtt::Connect&& connect, mqtt::Properties&& props);
-  void receive_session(std::uint64_t serial, Client* waiting, std::unique_ptr<Session> session,
-                       mqtt::Connect&& connect, mqtt::Properties&& props);
+  void receive_session(TakeoverRequest& request, std::unique_ptr<Session> arriving);
   Session& create_session(const std::string& client_id, std::uint64_t id);
   void attach(Client& client, Session& session, bool present, mqtt::Connect&& connect,
               mqtt::Properties&& props);

@@ -1,0 +1,114 @@
+// Session takeover: a client id connects again while its session exists [MQTT-3.1.4-3].
+// The session lives on one shard; when the new connection landed on another, the session
+// travels to it by message, never by a lock on the other shard.
+#include "broker/broker.hpp"
+#include "broker/client.hpp"
+#include "broker/shard.hpp"
+
+namespace ferry::broker {
+
+/// Separates the session from its current connection, which gets DISCONNECT 0x8E. The
+/// old connection ended without DISCONNECT, so a will without delay goes out now; a
+/// delayed one is cancelled by the new connection or published when the session ends.
+void Shard::take_from_client(Session& session) {
+  Client* old = session.client;
+  if (!old) {
+    return;
+  }
+  old->connection().detach();
+  old->session = nullptr;
+  session.client = nullptr;
+  if (session.will && session.will_delay == 0) {
+    publish_will(session);
+  }
+  old->disconnect(mqtt::Reason::session_taken_over);
+}
+
+/// A session continues only if the client asks to and it outlives connections: a 3.x
+/// clean session or a v5 session with expiry 0 ended with its connection [MQTT-3.1.2-6].
+bool Shard::resumable(const Session& session, const mqtt::Connect& connect) {
+  return !connect.clean_start && session.expiry_interval != 0;
+}
+
+void Shard::take_over_local(Client& client, Session& session, mqtt::Connect&& connect,
+                            mqtt::Properties&& props) {
+  take_from_client(session);
+  if (resumable(session, connect)) {
+    attach(client, session, true, std::move(connect), std::move(props));
+    return;
+  }
+  std::string client_id = session.client_id;
+  end_session(session);  // [MQTT-3.1.2-4]
+  SessionLocation location{index_, broker_.new_session_id(), false};
+  broker_.set_session(client_id, location);
+  attach(client, create_session(client_id, location.session), false, std::move(connect),
+         std::move(props));
+}
+
+void Shard::take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
+                             mqtt::Connect&& connect, mqtt::Properties&& props) {
+  auto request = std::make_shared<TakeoverRequest>(
+      TakeoverRequest{client.serial, &client, client.client_id, session_id, std::move(connect),
+                      std::move(props)});
+  Shard& owner = broker_.shard(from);
+  owner.loop().post([this, &owner, request] {
+    auto moved = std::make_shared<std::unique_ptr<Session>>(owner.release_session(request->session));
+    loop_.post([this, request, moved] { receive_session(*request, std::move(*moved)); });
+  });
+}
+
+std::unique_ptr<Session> Shard::release_session(std::uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) {
+    return nullptr;
+  }
+  take_from_client(*it->second);
+  broker_.unsubscribe_all({index_, id});
+  it->second->expiry_timer.reset();
+  std::unique_ptr<Session> moving = std::move(it->second);
+  sessions_.erase(it);
+  return moving;
+}
+
+void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> arriving) {
+  bool client_alive =
+      clients_.contains(request.client) && request.client->serial == request.serial;
+  const std::string& client_id = request.client_id;
+  Session* session = nullptr;
+  if (arriving) {
+    Session& s = *arriving;
+    sessions_[s.id] = std::move(arriving);
+    broker_.set_session(client_id, {index_, s.id, false});
+    resubscribe(s);
+    session = &s;
+    if (!client_alive) {
+      detach(s, false);  // the new client left while we waited: keep or end the session
+      return;
+    }
+    if (!resumable(s, request.connect)) {
+      end_session(s);
+      session = nullptr;
+    }
+  } else {
+    broker_.erase_session(client_id, request.session);  // clears the "moving" mark
+  }
+  if (!client_alive) {
+    return;
+  }
+  bool present = session != nullptr;
+  if (!session) {
+    SessionLocation location{index_, broker_.new_session_id(), false};
+    broker_.set_session(client_id, location);
+    session = &create_session(client_id, location.session);
+  }
+  attach(*request.client, *session, present, std::move(request.connect),
+         std::move(request.props));
+}
+
+void Shard::resubscribe(Session& session) {
+  for (const auto& [key, sub] : session.subscriptions) {
+    broker_.subscribe(sub.filter, sub.group, {index_, session.id}, sub.options);
+  }
+}
+
+}  // namespace ferry::broker
