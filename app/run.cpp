@@ -13,6 +13,7 @@
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
 #include "config/config.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
 #include "transports/listeners.hpp"
 
 namespace ferry::app {
@@ -109,7 +110,14 @@ std::unique_ptr<storage::Storage> open_storage(const config::Config& c) {
   if (c.storage.backend == "memory") {
     return nullptr;
   }
-  throw std::runtime_error("storage backend '" + c.storage.backend + "' is not available");
+  storage::SqliteOptions options;
+  options.file = std::filesystem::path(c.server.data_dir) / "ferry.db";
+  options.sync = c.storage.sync == "periodic" ? storage::SqliteOptions::Sync::periodic
+                 : c.storage.sync == "off"    ? storage::SqliteOptions::Sync::off
+                                              : storage::SqliteOptions::Sync::ack;
+  options.sync_interval_ms = c.storage.sync_interval_ms;
+  spdlog::info("storage: sqlite {} (sync = {})", options.file.string(), c.storage.sync);
+  return std::make_unique<storage::SqliteStorage>(options);
 }
 
 int wait_for_signal() {

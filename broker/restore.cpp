@@ -70,7 +70,11 @@ void Broker::restore() {
     retained_.set(std::move(m));
     ++counts.retained;
   };
-  v.message = [&](storage::MessageRecord&& m) { bodies[m.id] = std::move(m.message); };
+  v.message = [&](storage::MessageRecord&& m) {
+    auto body = std::make_shared<Message>(*m.message);
+    body->store_id = m.id;  // acknowledgements must find the stored rows again
+    bodies[m.id] = std::move(body);
+  };
   v.queued = [&](storage::QueuedRecord&& q) {
     auto session = sessions.find(q.client_id);
     auto body = bodies.find(q.message);

@@ -141,7 +141,7 @@ std::vector<Field<Config>> storage_fields() {
   return {
       string<Config>(
           "backend", [](Config & c) -> auto& { return c.storage.backend; },
-          choice("backend", {"memory"}, {"sqlite"})),
+          choice("backend", {"memory", "sqlite"})),
       string<Config>(
           "sync", [](Config & c) -> auto& { return c.storage.sync; },
           choice("sync", {"ack", "periodic", "off"})),

@@ -72,7 +72,9 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind_text(int index, std::string_view text) {
-  check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+  // A null pointer would bind SQL NULL; an empty string must stay an empty string.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  check(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8));
   return *this;
 }
 

@@ -69,7 +69,8 @@ class SqliteStorage final : public Storage {
   void commit(std::function<void(bool ok)> done) override;
   /// Blocks until every event queued before the call has been written in a committed
   /// batch, or its batch failed (then healthy() is false and the events wait for retry).
-  /// Does not wait for the periodic interval.
+  /// Does not wait for the periodic interval. Never call it from a commit callback or
+  /// a restore visitor: it would wait for the writer, which is waiting for the caller.
   void flush() override;
   bool healthy() const override;
   /// flush(), then reads the tables back on the caller's thread in the contract's order.

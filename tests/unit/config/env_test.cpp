@@ -79,9 +79,8 @@ TEST_CASE("environment values are checked by type and range", "[config][env]") {
   CHECK(env_error({{"FERRY_SERVER_LOG_LEVEL", "loud"}}) ==
         "environment: FERRY_SERVER_LOG_LEVEL: must be one of 'trace', 'debug', 'info', 'warn', "
         "'error' (got 'loud')");
-  CHECK(env_error({{"FERRY_STORAGE_BACKEND", "sqlite"}}) ==
-        "environment: FERRY_STORAGE_BACKEND: backend 'sqlite' is not available yet in this "
-        "build (available: 'memory')");
+  CHECK(env_error({{"FERRY_STORAGE_BACKEND", "redis"}}) ==
+        "environment: FERRY_STORAGE_BACKEND: must be one of 'memory', 'sqlite' (got 'redis')");
 }
 
 TEST_CASE("unknown variables of a known section are errors with a suggestion", "[config][env]") {

@@ -98,16 +98,15 @@ TEST_CASE("enumerations list the allowed values", "[config][errors]") {
   CHECK(error_of("[[listener]]\ntransport = \"quic\"\n") ==
         "ferry.toml:2: listener[0].transport: must be one of 'tcp', 'unix' (got 'quic')");
   CHECK(error_of("[storage]\nbackend = \"redis\"\n") ==
-        "ferry.toml:2: storage.backend: must be one of 'memory' (got 'redis')");
+        "ferry.toml:2: storage.backend: must be one of 'memory', 'sqlite' (got 'redis')");
 }
 
 TEST_CASE("planned transports and backends are not available yet", "[config][errors]") {
   CHECK(error_of("[[listener]]\ntransport = \"tls\"\nbind = \"0.0.0.0:8883\"\n") ==
         "ferry.toml:2: listener[0].transport: transport 'tls' is not available yet in this "
         "build (available: 'tcp', 'unix')");
-  CHECK(error_of(std::string(kListener) + "[storage]\nbackend = \"sqlite\"\n") ==
-        "ferry.toml:4: storage.backend: backend 'sqlite' is not available yet in this build "
-        "(available: 'memory')");
+  CHECK(error_of(std::string(kListener) + "[storage]\nsync = \"never\"\n") ==
+        "ferry.toml:4: storage.sync: must be one of 'ack', 'periodic', 'off' (got 'never')");
 }
 
 TEST_CASE("listener binds are validated", "[config][errors]") {

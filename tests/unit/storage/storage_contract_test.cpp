@@ -4,17 +4,16 @@
 #include <memory>
 
 #include "storage/memory/memory_storage.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+#include "tests/unit/storage/storage_contract.hpp"
+#include "tests/unit/storage/storage_test_util.hpp"
 
 using namespace ferry;
 
 namespace {
 
 mqtt::MessagePtr retained(const std::string& topic, const std::string& payload) {
-  auto m = std::make_shared<mqtt::Message>();
-  m->topic = topic;
-  m->payload = std::make_shared<const mqtt::Bytes>(payload);
-  m->retain = true;
-  return m;
+  return storage::test::retained(topic, payload);
 }
 
 struct Restored {
@@ -27,7 +26,9 @@ Restored restore(storage::Storage& s) {
   Restored r;
   storage::Storage::Visitor v;
   v.session = [&](storage::SessionRecord&& x) { r.sessions.push_back(std::move(x)); };
-  v.subscription = [&](storage::SubscriptionRecord&& x) { r.subscriptions.push_back(std::move(x)); };
+  v.subscription = [&](storage::SubscriptionRecord&& x) {
+    r.subscriptions.push_back(std::move(x));
+  };
   v.retained = [&](mqtt::MessagePtr&& x) { r.retained.push_back(std::move(x)); };
   s.restore(v);
   return r;
@@ -123,4 +124,15 @@ void contract(storage::Storage& s) {
 TEST_CASE("memory storage meets the Storage contract", "[storage]") {
   storage::MemoryStorage s;
   contract(s);
+  storage::test::contract_more(s);
+}
+
+TEST_CASE("sqlite storage meets the Storage contract", "[storage][sqlite]") {
+  using Sync = storage::SqliteOptions::Sync;
+  // Every sync policy: the contract is the same, only durability timing differs.
+  const auto sync = GENERATE(Sync::ack, Sync::periodic, Sync::off);
+  storage::test::TempDb db;
+  storage::SqliteStorage s({db.path(), sync, 50});
+  contract(s);
+  storage::test::contract_more(s);
 }
