@@ -2,10 +2,23 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 namespace ferry::broker {
 
 Persistence::Persistence(std::unique_ptr<storage::Storage> storage, SyncPolicy sync)
     : storage_(std::move(storage)), sync_(sync) {}
+
+bool Persistence::healthy() {
+  bool ok = !storage_ || storage_->healthy();
+  if (!ok && !failing_.exchange(true)) {
+    spdlog::error("storage cannot write ({}): QoS 1/2 publishes are refused until it can",
+                  storage_->last_error());
+  } else if (ok && failing_.exchange(false)) {
+    spdlog::info("storage writes again: QoS 1/2 publishes are accepted");
+  }
+  return ok;
+}
 
 void Persistence::save_session(const Session& session, bool online) {
   if (!storage_ || !persistent(session)) {

@@ -25,7 +25,8 @@ class Persistence {
   /// QoS >= 1 acknowledgements wait for the commit (sync = "ack").
   bool acks_wait() const { return storage_ && sync_ == SyncPolicy::ack; }
   /// False while the store cannot write (disk full): QoS >= 1 is refused meanwhile.
-  bool healthy() const { return !storage_ || storage_->healthy(); }
+  /// Logs once when the store fails and once when it recovers.
+  bool healthy();
   storage::Storage* storage() { return storage_.get(); }
   std::uint64_t next_message_id() { return next_id_.fetch_add(1) + 1; }
   void continue_after(std::uint64_t highest) { next_id_ = highest; }
@@ -54,6 +55,7 @@ class Persistence {
   std::unique_ptr<storage::Storage> storage_;
   SyncPolicy sync_;
   std::atomic<std::uint64_t> next_id_{0};
+  std::atomic<bool> failing_{false};
 };
 
 }  // namespace ferry::broker

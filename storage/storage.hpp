@@ -98,6 +98,8 @@ class Storage {
   virtual void flush() = 0;
   /// False after a write failed and until a later commit succeeds again (disk full).
   virtual bool healthy() const = 0;
+  /// Why the last write failed, for the log; empty when nothing failed.
+  virtual std::string last_error() const { return {}; }
 
   struct Visitor {
     std::function<void(SessionRecord&&)> session;

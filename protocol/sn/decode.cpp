@@ -190,6 +190,7 @@ Decoded read_ids(MsgType type, Reader& r) {
   }
 }
 
+// One case per message type [MQTT-SN 5.4]: long, but each case is the field list.
 Decoded read_body(MsgType type, Reader& r) {
   switch (type) {
     case MsgType::advertise: {
@@ -246,7 +247,9 @@ bool known_type(std::uint8_t t) {
   return t <= 0x1D && t != 0x03 && t != 0x11 && t != 0x19;
 }
 
-Decoded failure(DecodeError error) { return Decoded{Pingresp{}, error}; }
+Decoded failure(DecodeError error) {
+  return Decoded{Pingresp{}, error};
+}
 
 /// [MQTT-SN 5.5]: Length covers Length, MsgType, Ctrl and Wireless Node Id only.
 Decoded decode_encapsulated(std::span<const std::uint8_t> d, std::size_t header,
@@ -315,7 +318,7 @@ Decoded decode(std::string_view datagram) {
 
 std::string_view to_string(DecodeError error) {
   static constexpr std::array<std::string_view, 8> names{
-      "none",         "too short",      "length mismatch", "truncated",
+      "none",           "too short",    "length mismatch", "truncated",
       "trailing bytes", "unknown type", "reserved value",  "?"};
   auto i = static_cast<std::size_t>(error);
   return names[i < names.size() ? i : names.size() - 1];

@@ -127,18 +127,20 @@ bool frame(MsgType type, std::string_view body, std::string& out) {
 }
 
 constexpr std::array<MsgType, std::variant_size_v<Message>> message_types{
-    MsgType::advertise,     MsgType::searchgw,    MsgType::gwinfo,       MsgType::connect,
+    MsgType::advertise,     MsgType::searchgw,     MsgType::gwinfo,      MsgType::connect,
     MsgType::connack,       MsgType::willtopicreq, MsgType::willtopic,   MsgType::willmsgreq,
-    MsgType::willmsg,       MsgType::register_,   MsgType::regack,       MsgType::publish,
-    MsgType::puback,        MsgType::pubcomp,     MsgType::pubrec,       MsgType::pubrel,
-    MsgType::subscribe,     MsgType::suback,      MsgType::unsubscribe,  MsgType::unsuback,
-    MsgType::pingreq,       MsgType::pingresp,    MsgType::disconnect,   MsgType::willtopicupd,
-    MsgType::willtopicresp, MsgType::willmsgupd,  MsgType::willmsgresp,  MsgType::encapsulated,
+    MsgType::willmsg,       MsgType::register_,    MsgType::regack,      MsgType::publish,
+    MsgType::puback,        MsgType::pubcomp,      MsgType::pubrec,      MsgType::pubrel,
+    MsgType::subscribe,     MsgType::suback,       MsgType::unsubscribe, MsgType::unsuback,
+    MsgType::pingreq,       MsgType::pingresp,     MsgType::disconnect,  MsgType::willtopicupd,
+    MsgType::willtopicresp, MsgType::willmsgupd,   MsgType::willmsgresp, MsgType::encapsulated,
 };
 
 }  // namespace
 
-MsgType type_of(const Message& message) { return message_types[message.index()]; }
+MsgType type_of(const Message& message) {
+  return message_types[message.index()];
+}
 
 bool encode(const Message& message, std::string& out) {
   if (const auto* e = std::get_if<Encapsulated>(&message)) {

@@ -16,7 +16,7 @@ GatewaySession::GatewaySession(const GatewayLimits& limits,
       registry_(limits.max_topics) {}
 
 void GatewaySession::start(Actions& out) {
-  out.events.push_back(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
+  out.add(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
 }
 
 bool GatewaySession::connected() const {
@@ -42,11 +42,11 @@ void GatewaySession::on_datagram(std::span<const std::uint8_t> datagram, Actions
   dispatch(std::move(decoded.message), out);
 }
 
-bool GatewaySession::unexpected() {
+void GatewaySession::unexpected() {
   ++stats_.unexpected;
-  return false;
 }
 
+// One flat switch per state group reads better than a table of handlers; hence the length.
 void GatewaySession::dispatch(Message&& message, Actions& out) {
   bool open = phase_ == Phase::active || phase_ == Phase::awake;
   switch (type_of(message)) {
@@ -88,13 +88,8 @@ void GatewaySession::dispatch(Message&& message, Actions& out) {
       return handle_unsubscribe(std::get<Unsubscribe>(std::move(message)), out);
     case MsgType::willtopicupd:
       return handle_will_update(std::get<Willtopicupd>(std::move(message)), out);
-    case MsgType::willmsgupd: {
-      emit(Willmsgresp{ReturnCode::accepted}, out);  // [MQTT-SN 6.4]
-      WillUpdate update;
-      update.payload = std::move(std::get<Willmsgupd>(message).message);
-      out.events.push_back(UpdateWill{std::move(update)});
-      return;
-    }
+    case MsgType::willmsgupd:
+      return handle_will_update(std::get<Willmsgupd>(std::move(message)), out);
     default:
       unexpected();  // gateway-to-client types, ADVERTISE/SEARCHGW/GWINFO (driver's)
       return;
@@ -123,7 +118,7 @@ void GatewaySession::handle_connect(Connect&& connect, Actions& out) {
     phase_ = Phase::awaiting_will_topic;
     emit(Willtopicreq{}, out);
     if (accepted_) {
-      out.events.push_back(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
+      out.add(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
     }
     return;
   }
@@ -166,13 +161,13 @@ void GatewaySession::finish_connect(Actions& out) {
   keep_alive_ = pending_connect_.keep_alive;
   if (!accepted_) {
     phase_ = Phase::awaiting_accept;
-    out.events.push_back(mqtt::Deliver{std::move(pending_connect_)});
+    out.add(mqtt::Deliver{std::move(pending_connect_)});
     return;
   }
   if (pending_connect_.will) {
     mqtt::Will& will = *pending_connect_.will;
     WillUpdate update{false, std::move(will.topic), will.qos, will.retain, std::move(will.payload)};
-    out.events.push_back(UpdateWill{std::move(update)});
+    out.add(UpdateWill{std::move(update)});
   }
   emit(Connack{ReturnCode::accepted}, out);
   phase_ = Phase::active;
@@ -217,7 +212,7 @@ void GatewaySession::handle_disconnect(const Disconnect& disconnect, Actions& ou
     return;
   }
   if (accepted_) {
-    out.events.push_back(mqtt::Deliver{mqtt::Disconnect{}});  // normal: no will
+    out.add(mqtt::Deliver{mqtt::Disconnect{}});  // normal: no will
   }
   emit(Disconnect{}, out);
   close(mqtt::Reason::success, out);
@@ -225,7 +220,7 @@ void GatewaySession::handle_disconnect(const Disconnect& disconnect, Actions& ou
 
 void GatewaySession::go_to_sleep(Actions& out) {
   phase_ = Phase::asleep;
-  out.events.push_back(StartTimer{TimerKind::sleep, sleep_duration_ * 1500u});
+  out.add(StartTimer{TimerKind::sleep, sleep_duration_ * 1500u});
 }
 
 /// [MQTT-SN 6.11, 6.14]: a PINGREQ with the ClientId wakes a sleeping client: buffered
@@ -259,8 +254,7 @@ void GatewaySession::start_keep_alive(Actions& out) {
   activity_ = false;
   idle_ticks_ = 0;
   if (keep_alive_ > 0) {
-    out.events.push_back(
-        StartTimer{TimerKind::keep_alive, keep_alive_ * 1500u / mqtt::keep_alive_ticks});
+    out.add(StartTimer{TimerKind::keep_alive, keep_alive_ * 1500u / mqtt::keep_alive_ticks});
   }
 }
 
@@ -276,8 +270,7 @@ void GatewaySession::keep_alive_tick(Actions& out) {
     close(mqtt::Reason::keep_alive_timeout, out);
     return;
   }
-  out.events.push_back(
-      StartTimer{TimerKind::keep_alive, keep_alive_ * 1500u / mqtt::keep_alive_ticks});
+  out.add(StartTimer{TimerKind::keep_alive, keep_alive_ * 1500u / mqtt::keep_alive_ticks});
 }
 
 void GatewaySession::on_timer(TimerKind kind, Actions& out) {
@@ -313,7 +306,7 @@ void GatewaySession::close(mqtt::Reason reason, Actions& out) {
     return;
   }
   phase_ = Phase::closing;
-  out.events.push_back(mqtt::Close{reason});
+  out.add(mqtt::Close{reason});
 }
 
 mqtt::SessionState* GatewaySession::detach() {

@@ -6,6 +6,20 @@
 // mqtt::Publish, SUBSCRIBE/UNSUBSCRIBE -> mqtt::Subscribe/Unsubscribe, DISCONNECT ->
 // mqtt::Disconnect. Topic ids, the will dialogue, gateway-initiated REGISTER, the window
 // of one, retransmission and sleeping clients stay in here. No clock, no socket.
+//
+// Driving it (the UDP gateway driver, one shard thread):
+//  - Per datagram from an address: SEARCHGW is the driver's (answer GWINFO); with no
+//    session yet, try decode_qos_minus_one() first (QoS -1 needs no connection), else
+//    create a session (with `via` when the datagram is encapsulated: key by address +
+//    node id), call start(), then on_datagram().
+//  - Events: Deliver{Connect} -> accept(state, ...) or refuse(reason); Deliver{Publish} ->
+//    route, then send(Puback/Pubrec) for QoS 1/2 as for MQTT; Deliver{Subscribe} ->
+//    send(Suback); Deliver{Unsubscribe} -> send(Unsuback); Deliver{Disconnect} -> the
+//    client left normally (no will); UpdateWill -> apply to the session's will;
+//    StartTimer -> (re)arm that kind's timer, then call on_timer(kind); Close -> send the
+//    datagrams, detach(), forget the session; the will is published unless a
+//    Deliver{Disconnect} came first.
+//  - Messages for the client: publish(Outgoing, now) exactly as for mqtt::Connection.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +27,9 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -65,6 +81,11 @@ struct Actions {
     datagrams.clear();
     events.clear();
   }
+  /// Appends an event in place (no temporary variant to move).
+  template <class T>
+  void add(T&& event) {
+    events.emplace_back(std::in_place_type<std::decay_t<T>>, std::forward<T>(event));
+  }
 };
 
 struct GatewayLimits {
@@ -74,7 +95,7 @@ struct GatewayLimits {
   std::uint16_t max_topics = 1000;           // normal topic ids per client
   std::uint32_t max_queued_messages = 100;   // buffered behind the window or while asleep
   std::uint64_t max_queued_bytes = 1u << 20;
-  std::uint16_t max_datagram = 65535;        // larger outbound PUBLISHes are dropped
+  std::uint16_t max_datagram = 65535;  // larger outbound PUBLISHes are dropped
 };
 
 /// Where the client sits behind a forwarder [MQTT-SN 5.5]; replies are encapsulated.
@@ -188,7 +209,7 @@ class GatewaySession {
   void keep_alive_tick(Actions& out);
   void close(mqtt::Reason reason, Actions& out);
   void emit(const Message& message, Actions& out);
-  bool unexpected();
+  void unexpected();
 
   // gateway_session_in.cpp: what the client sends and the broker's answers to it.
   void handle_publish(Publish&& publish, Actions& out);
@@ -197,6 +218,7 @@ class GatewaySession {
   void handle_subscribe(Subscribe&& subscribe, Actions& out);
   void handle_unsubscribe(Unsubscribe&& unsubscribe, Actions& out);
   void handle_will_update(Willtopicupd&& update, Actions& out);
+  void handle_will_update(Willmsgupd&& update, Actions& out);
   void handle_pubrel(const Pubrel& pubrel, Actions& out);
   void send_ack(std::uint16_t packet_id, mqtt::Reason reason, bool qos2, Actions& out);
 

@@ -72,7 +72,7 @@ void GatewaySession::handle_publish(Publish&& p, Actions& out) {
   if (qos > 0) {
     puback_topics_[p.msg_id] = p.topic_id;
   }
-  out.events.push_back(mqtt::Deliver{to_mqtt(std::move(p), std::move(*topic))});
+  out.add(mqtt::Deliver{to_mqtt(std::move(p), std::move(*topic))});
 }
 
 /// [MQTT-SN 6.5]: the client asks for the topic id of a name.
@@ -97,8 +97,8 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
     emit(Suback{granted, 0, s.msg_id, ReturnCode::not_supported}, out);
     return;
   }
-  std::optional<std::string> filter = topic_of(s.flags.topic_id_type, s.topic_name, s.topic_id,
-                                               predefined_.get(), client_id_);
+  std::optional<std::string> filter =
+      topic_of(s.flags.topic_id_type, s.topic_name, s.topic_id, predefined_.get(), client_id_);
   if (!filter) {
     emit(Suback{granted, s.topic_id, s.msg_id, ReturnCode::invalid_topic_id}, out);
     return;
@@ -123,12 +123,12 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
   subscribe.packet_id = s.msg_id;
   subscribe.topics.push_back(
       mqtt::SubscribeTopic{std::move(*filter), static_cast<std::uint8_t>(s.flags.qos)});
-  out.events.push_back(mqtt::Deliver{std::move(subscribe)});
+  out.add(mqtt::Deliver{std::move(subscribe)});
 }
 
 void GatewaySession::handle_unsubscribe(Unsubscribe&& u, Actions& out) {
-  std::optional<std::string> filter = topic_of(u.flags.topic_id_type, u.topic_name, u.topic_id,
-                                               predefined_.get(), client_id_);
+  std::optional<std::string> filter =
+      topic_of(u.flags.topic_id_type, u.topic_name, u.topic_id, predefined_.get(), client_id_);
   if (!filter || !mqtt::valid_topic_filter(*filter)) {
     emit(Unsuback{u.msg_id}, out);  // nothing that could be subscribed: nothing to remove
     return;
@@ -136,7 +136,7 @@ void GatewaySession::handle_unsubscribe(Unsubscribe&& u, Actions& out) {
   mqtt::Unsubscribe unsubscribe;
   unsubscribe.packet_id = u.msg_id;
   unsubscribe.filters.push_back(std::move(*filter));
-  out.events.push_back(mqtt::Deliver{std::move(unsubscribe)});
+  out.add(mqtt::Deliver{std::move(unsubscribe)});
 }
 
 /// [MQTT-SN 6.4]: WILLTOPICUPD (empty: delete the will) -> WILLTOPICRESP.
@@ -153,7 +153,15 @@ void GatewaySession::handle_will_update(Willtopicupd&& u, Actions& out) {
     update.retain = u.flags.retain;
   }
   emit(Willtopicresp{ReturnCode::accepted}, out);
-  out.events.push_back(UpdateWill{std::move(update)});
+  out.add(UpdateWill{std::move(update)});
+}
+
+/// [MQTT-SN 6.4]: WILLMSGUPD -> WILLMSGRESP.
+void GatewaySession::handle_will_update(Willmsgupd&& u, Actions& out) {
+  emit(Willmsgresp{ReturnCode::accepted}, out);
+  UpdateWill event;
+  event.update.payload = std::move(u.message);
+  out.add(std::move(event));
 }
 
 /// [MQTT-SN 6.6]: the client's QoS 2 PUBLISH completes with PUBREL -> PUBCOMP.

@@ -10,10 +10,11 @@ namespace {
 /// Worst-case PUBLISH overhead: 3-octet Length, MsgType, Flags, TopicId, MsgId.
 constexpr std::size_t publish_overhead = 9;
 
-void pop_queued(mqtt::SessionState& state) {
-  std::size_t size = state.queue.front().message->payload_size();
-  state.queued_bytes -= std::min(state.queued_bytes, size);
+mqtt::Outgoing pop_queued(mqtt::SessionState& state) {
+  mqtt::Outgoing item = std::move(state.queue.front());
   state.queue.pop_front();
+  state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
+  return item;
 }
 
 }  // namespace
@@ -67,8 +68,7 @@ void GatewaySession::pump(Actions& out) {
       ++stats_.dropped;
       continue;
     }
-    mqtt::Outgoing item = std::move(front);
-    pop_queued(*state_);
+    mqtt::Outgoing item = pop_queued(*state_);
     if (item.qos == 0) {
       transmit(item, *ref, false, out);
       continue;
@@ -163,7 +163,7 @@ void GatewaySession::resend_outstanding(Actions& out) {
 }
 
 void GatewaySession::arm_retry(Actions& out) {
-  out.events.push_back(StartTimer{TimerKind::retry, limits_.retry_ms});
+  out.add(StartTimer{TimerKind::retry, limits_.retry_ms});
 }
 
 void GatewaySession::on_retry(Actions& out) {

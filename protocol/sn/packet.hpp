@@ -60,12 +60,12 @@ enum class TopicIdType : std::uint8_t { normal = 0, predefined = 1, short_name =
 /// The Flags byte [MQTT-SN 5.3.4, Table 4]. Which bits are meaningful depends on the
 /// message; the codec carries all of them so encode(decode(x)) == x.
 struct Flags {
-  bool dup = false;                                   // bit 7
-  std::int8_t qos = 0;                                // bits 6-5: 0, 1, 2, or -1 (0b11)
-  bool retain = false;                                // bit 4
-  bool will = false;                                  // bit 3
-  bool clean_session = false;                         // bit 2
-  TopicIdType topic_id_type = TopicIdType::normal;    // bits 1-0
+  bool dup = false;                                 // bit 7
+  std::int8_t qos = 0;                              // bits 6-5: 0, 1, 2, or -1 (0b11)
+  bool retain = false;                              // bit 4
+  bool will = false;                                // bit 3
+  bool clean_session = false;                       // bit 2
+  TopicIdType topic_id_type = TopicIdType::normal;  // bits 1-0
   bool operator==(const Flags&) const = default;
 };
 
@@ -224,10 +224,10 @@ struct Encapsulated {
 };
 
 using Message =
-    std::variant<Advertise, Searchgw, Gwinfo, Connect, Connack, Willtopicreq, Willtopic,
-                 Willmsgreq, Willmsg, Register, Regack, Publish, Puback, Pubcomp, Pubrec,
-                 Pubrel, Subscribe, Suback, Unsubscribe, Unsuback, Pingreq, Pingresp,
-                 Disconnect, Willtopicupd, Willtopicresp, Willmsgupd, Willmsgresp, Encapsulated>;
+    std::variant<Advertise, Searchgw, Gwinfo, Connect, Connack, Willtopicreq, Willtopic, Willmsgreq,
+                 Willmsg, Register, Regack, Publish, Puback, Pubcomp, Pubrec, Pubrel, Subscribe,
+                 Suback, Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect, Willtopicupd,
+                 Willtopicresp, Willmsgupd, Willmsgresp, Encapsulated>;
 
 MsgType type_of(const Message& message);
 

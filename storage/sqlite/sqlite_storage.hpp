@@ -84,7 +84,7 @@ class SqliteStorage final : public Storage {
   /// Batches committed since start.
   std::uint64_t committed_batches() const;
   /// Text of the last failure ("FILE: database or disk is full"), empty if none.
-  std::string last_error() const;
+  std::string last_error() const override;
 
   /// TEST HOOK ONLY: sets PRAGMA max_page_count on the writer's connection so that a
   /// test can make the "disk" full (SQLITE_FULL) and then give space back. SQLite never
