@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.hpp"
-#include "broker/client.hpp"
+#include "broker/stream_client.hpp"
 
 namespace ferry::broker {
 
@@ -31,14 +31,19 @@ void Shard::join() {
 void Shard::adopt(std::unique_ptr<transports::Link> link,
                   std::shared_ptr<std::atomic<std::uint32_t>> slots) {
   Metrics::add(broker_.metrics().connections_accepted);
-  auto client = std::make_unique<Client>(*this, std::move(link), broker_.options().limits);
+  auto client = std::make_unique<StreamClient>(*this, std::move(link), broker_.options().limits);
   client->listener_slots = std::move(slots);
-  Client* raw = client.get();
+  StreamClient& stream = *client;
+  add_client(std::move(client));
+  stream.start();
+}
+
+void Shard::add_client(std::unique_ptr<Client> client) {
   static std::atomic<std::uint64_t> serials{0};
-  raw->serial = serials.fetch_add(1) + 1;
+  client->serial = serials.fetch_add(1) + 1;
+  Client* raw = client.get();
   clients_.emplace(raw, std::move(client));
   Metrics::add(broker_.metrics().connections_current);
-  raw->start();
 }
 
 void Shard::on_packet(Client& client, mqtt::Packet&& packet) {

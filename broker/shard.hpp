@@ -43,6 +43,8 @@ class Shard {
   /// gives its slot back when it ends.
   void adopt(std::unique_ptr<transports::Link> link,
              std::shared_ptr<std::atomic<std::uint32_t>> slots = nullptr);
+  /// Registers a client driver created by a transport front end (the MQTT-SN gateway).
+  void add_client(std::unique_ptr<Client> client);
   /// A packet the connection delivered (CONNECT, PUBLISH, SUBSCRIBE, ...).
   void on_packet(Client& client, mqtt::Packet&& packet);
   void client_closed(Client& client, std::error_code error);

@@ -206,7 +206,7 @@ void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   Metrics& m = broker_.metrics();
   const auto& limits = broker_.options().limits;
   MessagePtr message = item.message;
-  if (session.client && session.client->connection().connected()) {
+  if (session.client && session.client->connected()) {
     if (item.qos == 0 && session.client->pending_bytes() > limits.max_queued_bytes) {
       Metrics::add(m.dropped_slow_consumer);  // the client reads slower than it is sent to
       return;

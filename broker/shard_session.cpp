@@ -49,7 +49,7 @@ void Shard::attach(Client& client, Session& session, bool present, mqtt::Connect
   spdlog::info("connect client={} peer={} transport={} version={} clean={} keepalive={} present={}",
                client.client_id, client.link_info().peer, client.link_info().transport,
                version_name(connect.version), connect.clean_start,
-               client.connection().keep_alive(), present);
+               client.keep_alive(), present);
   client.accept(session, present, std::move(props));
 }
 
@@ -71,7 +71,7 @@ void Shard::persist_attached(Session& session) {
 
 void Shard::detach(Session& session, bool graceful) {
   if (Client* client = session.client) {
-    client->connection().detach();
+    client->detach_state();
     client->session = nullptr;
   }
   session.client = nullptr;
@@ -117,7 +117,7 @@ void Shard::end_session(Session& session) {
     broker_.persistence().erase_session(session.client_id);
   }
   if (Client* client = session.client) {
-    client->connection().detach();
+    client->detach_state();
     client->session = nullptr;
   }
   sessions_.erase(session.id);  // destroys `session`

@@ -15,7 +15,7 @@ void Shard::take_from_client(Session& session) {
   if (!old) {
     return;
   }
-  old->connection().detach();
+  old->detach_state();
   old->session = nullptr;
   session.client = nullptr;
   if (session.will && session.will_delay == 0) {
