@@ -46,6 +46,10 @@ struct ListenerConfig {
   int backlog = 1024;
   std::uint32_t max_connections = 0;  // 0 = only limits.max_connections applies
   std::string unix_mode;              // octal permissions like "0660"; empty = default
+  // mqttsn only:
+  int gateway_id = 1;                       // GwId in ADVERTISE/GWINFO, 0..255
+  std::string broadcast;                    // host:port for ADVERTISE; empty = discovery off
+  std::uint32_t advertise_interval_s = 900;  // seconds between ADVERTISEs
 
   bool operator==(const ListenerConfig&) const = default;
 };
@@ -72,6 +76,21 @@ struct StorageConfig {
   bool operator==(const StorageConfig&) const = default;
 };
 
+struct PredefinedTopic {
+  std::uint16_t id = 0;
+  std::string topic;
+  std::string client;  // empty = every client
+  bool operator==(const PredefinedTopic&) const = default;
+};
+
+struct MqttSnConfig {
+  std::uint32_t retry_ms = 10000;  // Tretry: wait for an ack before resending [MQTT-SN 6.13]
+  std::uint32_t max_retries = 3;   // Nretry: resends before the client is considered lost
+  std::uint32_t max_queued_messages = 100;  // per client, behind the window or while asleep
+  std::vector<PredefinedTopic> predefined;
+  bool operator==(const MqttSnConfig&) const = default;
+};
+
 struct AuthConfig {
   bool allow_anonymous = true;
 
@@ -83,6 +102,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   LimitsConfig limits;
   StorageConfig storage;
+  MqttSnConfig mqttsn;
   AuthConfig auth;
   std::string source;  // file path loaded (or "defaults"), for messages
 };

@@ -84,6 +84,20 @@ std::string non_empty(const std::string& text) {
   return text.empty() ? "must not be empty" : "";
 }
 
+std::string valid_name(const std::string& text) {
+  if (text.empty() || text.find_first_of("+#") != std::string::npos) {
+    return fmt::format("invalid topic name '{}' (non-empty, no wildcards)", text);
+  }
+  return {};
+}
+
+std::string host_port_text(const std::string& text) {
+  if (text.empty() || parse_host_port(text)) {
+    return {};
+  }
+  return fmt::format("invalid address '{}' (expected host:port)", text);
+}
+
 std::string unix_mode_text(const std::string& text) {
   if (text.empty() || parse_unix_mode(text)) {
     return {};
@@ -151,6 +165,18 @@ std::vector<Field<Config>> storage_fields() {
   };
 }
 
+std::vector<Field<Config>> mqttsn_fields() {
+  return {
+      integer<Config>(
+          "retry_ms", [](Config & c) -> auto& { return c.mqttsn.retry_ms; }, 100, 600000),
+      integer<Config>(
+          "max_retries", [](Config & c) -> auto& { return c.mqttsn.max_retries; }, 0, 100),
+      integer<Config>(
+          "max_queued_messages", [](Config & c) -> auto& { return c.mqttsn.max_queued_messages; },
+          0, kU32Max),
+  };
+}
+
 std::vector<Field<Config>> auth_fields() {
   return {
       boolean<Config>(
@@ -164,10 +190,38 @@ const std::vector<ScalarSection>& scalar_sections() {
   static const std::vector<Field<Config>> server = server_fields();
   static const std::vector<Field<Config>> limits = limits_fields();
   static const std::vector<Field<Config>> storage = storage_fields();
+  static const std::vector<Field<Config>> mqttsn = mqttsn_fields();
   static const std::vector<Field<Config>> auth = auth_fields();
-  static const std::vector<ScalarSection> sections = {
-      {"server", &server}, {"limits", &limits}, {"storage", &storage}, {"auth", &auth}};
+  static const std::vector<ScalarSection> sections = {{"server", &server},
+                                                      {"limits", &limits},
+                                                      {"storage", &storage},
+                                                      {"mqttsn", &mqttsn},
+                                                      {"auth", &auth}};
   return sections;
+}
+
+const ScalarSection& scalar_section(std::string_view name) {
+  for (const auto& section : scalar_sections()) {
+    if (section.name == name) {
+      return section;
+    }
+  }
+  throw std::logic_error("no config section " + std::string(name));
+}
+
+const std::vector<Field<PredefinedTopic>>& predefined_fields() {
+  using P = PredefinedTopic;
+  static const std::vector<Field<P>> fields = {
+      integer<P>(
+          "id", [](P & p) -> auto& { return p.id; }, 1, 0xFFFE),  // 0 and 0xFFFF reserved
+      string<P>(
+          "topic", [](P & p) -> auto& { return p.topic; }, valid_name),
+      string<P>(
+          "client", [](P & p) -> auto& { return p.client; }, [](const std::string&) {
+            return std::string();
+          }),
+  };
+  return fields;
 }
 
 const std::vector<Field<ListenerConfig>>& listener_fields() {
@@ -175,7 +229,7 @@ const std::vector<Field<ListenerConfig>>& listener_fields() {
   static const std::vector<Field<L>> fields = {
       string<L>(
           "transport", [](L & l) -> auto& { return l.transport; },
-          choice("transport", {"tcp", "unix"}, {"tls", "ws", "wss", "sctp", "mqttsn"})),
+          choice("transport", {"tcp", "unix", "mqttsn"}, {"tls", "ws", "wss", "sctp"})),
       string<L>(
           "bind", [](L & l) -> auto& { return l.bind; }, non_empty),
       integer<L>(
@@ -194,6 +248,12 @@ const std::vector<Field<ListenerConfig>>& listener_fields() {
           "max_connections", [](L & l) -> auto& { return l.max_connections; }, 0, kU32Max),
       string<L>(
           "unix_mode", [](L & l) -> auto& { return l.unix_mode; }, unix_mode_text),
+      integer<L>(
+          "gateway_id", [](L & l) -> auto& { return l.gateway_id; }, 0, 255),
+      string<L>(
+          "broadcast", [](L & l) -> auto& { return l.broadcast; }, host_port_text),
+      integer<L>(
+          "advertise_interval_s", [](L & l) -> auto& { return l.advertise_interval_s; }, 1, 65535),
   };
   return fields;
 }

@@ -45,6 +45,9 @@ struct ScalarSection {
 
 const std::vector<ScalarSection>& scalar_sections();
 const std::vector<Field<ListenerConfig>>& listener_fields();
+const std::vector<Field<PredefinedTopic>>& predefined_fields();
+/// The scalar section called `name` (it must exist).
+const ScalarSection& scalar_section(std::string_view name);
 
 // Throws FieldError("must be an integer" / "must be true or false" / "must be a string")
 // unless value holds the type of kind.

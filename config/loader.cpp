@@ -24,6 +24,8 @@ using detail::ScalarSection;
 using detail::Value;
 
 constexpr std::string_view kListener = "listener";
+constexpr std::string_view kMqttSn = "mqttsn";
+constexpr std::string_view kPredefined = "predefined";
 
 int line_of(const toml::node& node) {
   return static_cast<int>(node.source().begin.line);
@@ -90,6 +92,10 @@ class Loader {
       load_listeners(node, config);
       return;
     }
+    if (name == kMqttSn && node.is_table()) {
+      load_mqttsn(*node.as_table(), config);
+      return;
+    }
     for (const auto& section : detail::scalar_sections()) {
       if (section.name == name) {
         const auto* table = node.as_table();
@@ -107,20 +113,64 @@ class Loader {
   void apply_table(const toml::table& table, const std::vector<Field<Target>>& fields,
                    std::string_view prefix, Target& target) const {
     for (const auto& [name, node] : in_file_order(table)) {
-      const std::string key = fmt::format("{}.{}", prefix, name);
-      const auto* field = detail::find_field(fields, name);
-      if (field == nullptr) {
-        fail(line_of(*node), key,
-             detail::unknown_problem("key", name, detail::field_names(fields)));
+      apply_key(name, *node, fields, prefix, target);
+    }
+  }
+
+  template <class Target>
+  void apply_key(std::string_view name, const toml::node& node,
+                 const std::vector<Field<Target>>& fields, std::string_view prefix,
+                 Target& target) const {
+    const std::string key = fmt::format("{}.{}", prefix, name);
+    const auto* field = detail::find_field(fields, name);
+    if (field == nullptr) {
+      auto names = detail::field_names(fields);
+      if (prefix == kMqttSn) {
+        names.push_back(kPredefined);
       }
-      try {
-        const Value value = to_value(*node);
-        detail::check_kind(field->kind, value);
-        field->apply(target, value);
-      } catch (const FieldError& error) {
-        fail(line_of(*node), key, error.what());
+      fail(line_of(node), key, detail::unknown_problem("key", name, names));
+    }
+    try {
+      const Value value = to_value(node);
+      detail::check_kind(field->kind, value);
+      field->apply(target, value);
+    } catch (const FieldError& error) {
+      fail(line_of(node), key, error.what());
+    }
+  }
+
+  /// [mqttsn] scalars and its [[mqttsn.predefined]] topic ids.
+  void load_mqttsn(const toml::table& table, Config& config) {
+    const auto& fields = *detail::scalar_section(kMqttSn).fields;
+    for (const auto& [name, node] : in_file_order(table)) {
+      if (name != kPredefined) {
+        apply_key(name, *node, fields, kMqttSn, config);
+        continue;
+      }
+      const auto* array = node->as_array();
+      if (array == nullptr || !array->is_array_of_tables()) {
+        fail(line_of(*node), "mqttsn.predefined",
+             "must be an array of tables (write [[mqttsn.predefined]])");
+      }
+      for (const auto& element : *array) {
+        load_predefined(*element.as_table(), config);
       }
     }
+  }
+
+  void load_predefined(const toml::table& table, Config& config) {
+    const std::string prefix = fmt::format("mqttsn.predefined[{}]", config.mqttsn.predefined.size());
+    PredefinedTopic topic;
+    apply_table(table, detail::predefined_fields(), prefix, topic);
+    if (topic.id == 0 || topic.topic.empty()) {
+      fail(line_of(table), prefix, "needs both id and topic");
+    }
+    for (const auto& other : config.mqttsn.predefined) {
+      if (other.id == topic.id && other.client == topic.client) {
+        fail(line_of(table), prefix + ".id", fmt::format("id {} is defined twice", topic.id));
+      }
+    }
+    config.mqttsn.predefined.push_back(std::move(topic));
   }
 
   void load_listeners(const toml::node& node, Config& config) {

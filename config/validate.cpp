@@ -69,7 +69,9 @@ class ListenerChecker {
     if (endpoint->port == 0) {
       return {};
     }
-    return fmt::format("ip:[{}]:{}", endpoint->host, endpoint->port);
+    // TCP and UDP (MQTT-SN) ports are separate spaces.
+    const char* space = listener.transport == "mqttsn" ? "udp" : "tcp";
+    return fmt::format("{}:[{}]:{}", space, endpoint->host, endpoint->port);
   }
 
   const Config& config_;

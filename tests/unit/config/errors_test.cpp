@@ -48,7 +48,8 @@ TEST_CASE("unknown sections are errors with a suggestion", "[config][errors]") {
         "ferry.toml:1: servr: unknown section (did you mean 'server'?)");
   CHECK(error_of(std::string(kListener) + "[[listeners]]\nbind = \"x:1\"\n") ==
         "ferry.toml:3: listeners: unknown section (did you mean 'listener'?)");
-  CHECK(error_of("[mqtt]\n") == "ferry.toml:1: mqtt: unknown section");
+  CHECK(error_of("[mqtt]\n") == "ferry.toml:1: mqtt: unknown section (did you mean 'mqttsn'?)");
+  CHECK(error_of("[metrics]\n") == "ferry.toml:1: metrics: unknown section");
 }
 
 TEST_CASE("section shapes are checked", "[config][errors]") {
@@ -96,7 +97,7 @@ TEST_CASE("enumerations list the allowed values", "[config][errors]") {
   CHECK(error_of("[server]\nlog_format = \"xml\"\n") ==
         "ferry.toml:2: server.log_format: must be one of 'text', 'json' (got 'xml')");
   CHECK(error_of("[[listener]]\ntransport = \"quic\"\n") ==
-        "ferry.toml:2: listener[0].transport: must be one of 'tcp', 'unix' (got 'quic')");
+        "ferry.toml:2: listener[0].transport: must be one of 'tcp', 'unix', 'mqttsn' (got 'quic')");
   CHECK(error_of("[storage]\nbackend = \"redis\"\n") ==
         "ferry.toml:2: storage.backend: must be one of 'memory', 'sqlite' (got 'redis')");
 }
@@ -104,7 +105,7 @@ TEST_CASE("enumerations list the allowed values", "[config][errors]") {
 TEST_CASE("planned transports and backends are not available yet", "[config][errors]") {
   CHECK(error_of("[[listener]]\ntransport = \"tls\"\nbind = \"0.0.0.0:8883\"\n") ==
         "ferry.toml:2: listener[0].transport: transport 'tls' is not available yet in this "
-        "build (available: 'tcp', 'unix')");
+        "build (available: 'tcp', 'unix', 'mqttsn')");
   CHECK(error_of(std::string(kListener) + "[storage]\nsync = \"never\"\n") ==
         "ferry.toml:4: storage.sync: must be one of 'ack', 'periodic', 'off' (got 'never')");
 }
@@ -156,4 +157,18 @@ TEST_CASE("TOML syntax errors name file and line", "[config][errors]") {
   CHECK(message.size() > std::string("ferry.toml:2: syntax error: ").size());
   CHECK(
       error_of("[server]\nthreads = 1\nthreads = 2\n").starts_with("ferry.toml:3: syntax error: "));
+}
+
+TEST_CASE("mqttsn predefined topics are validated", "[config][errors]") {
+  const std::string base = std::string(kListener);
+  CHECK(error_of(base + "[[mqttsn.predefined]]\nid = 0\ntopic = \"a\"\n") ==
+        "ferry.toml:4: mqttsn.predefined[0].id: must be between 1 and 65534");
+  CHECK(error_of(base + "[[mqttsn.predefined]]\nid = 1\ntopic = \"a/+\"\n") ==
+        "ferry.toml:5: mqttsn.predefined[0].topic: invalid topic name 'a/+' (non-empty, no "
+        "wildcards)");
+  CHECK(error_of(base + "[[mqttsn.predefined]]\nid = 1\ntopic = \"a\"\n"
+                        "[[mqttsn.predefined]]\nid = 1\ntopic = \"b\"\n") ==
+        "ferry.toml:6: mqttsn.predefined[1].id: id 1 is defined twice");
+  CHECK(error_of(base + "[mqttsn]\nretry_mz = 5\n") ==
+        "ferry.toml:4: mqttsn.retry_mz: unknown key (did you mean 'retry_ms'?)");
 }

@@ -1,0 +1,139 @@
+#include "transports/udp/datagram_socket.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <fmt/format.h>
+
+#include "transports/asio_loop.hpp"
+
+namespace ferry::transports {
+
+using boost::asio::ip::udp;
+
+namespace {
+
+udp::endpoint resolve(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    throw std::runtime_error(fmt::format("{}: expected host:port", host_port));
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') {
+    host = host.substr(1, host.size() - 2);
+  }
+  boost::asio::io_context io;
+  udp::resolver resolver(io);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, host_port.substr(colon + 1),
+                                  udp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error(fmt::format("{}: cannot resolve: {}", host_port,
+                                         ec ? ec.message() : "no address"));
+  }
+  return results.begin()->endpoint();
+}
+
+DatagramPeer to_peer(const udp::endpoint& ep) {
+  DatagramPeer peer;
+  peer.length = static_cast<socklen_t>(ep.size());
+  std::memcpy(&peer.address, ep.data(), ep.size());
+  return peer;
+}
+
+udp::endpoint to_endpoint(const DatagramPeer& peer) {
+  udp::endpoint ep;
+  std::memcpy(ep.data(), &peer.address, peer.length);
+  ep.resize(peer.length);
+  return ep;
+}
+
+class UdpSocket final : public DatagramSocket {
+ public:
+  UdpSocket(EventLoop& loop, const std::string& bind) : socket_(io_of(loop)) {
+    udp::endpoint ep = resolve(bind);
+    boost::system::error_code ec;
+    socket_.open(ep.protocol(), ec);
+    if (!ec) {
+      socket_.set_option(udp::socket::reuse_address(true), ec);
+      socket_.set_option(boost::asio::socket_base::broadcast(true), ec);
+      socket_.bind(ep, ec);
+    }
+    if (ec) {
+      throw std::runtime_error(fmt::format("listener mqttsn {}: cannot bind: {}", bind, ec.message()));
+    }
+    socket_.non_blocking(true);
+  }
+
+  void start(Receiver on_datagram) override {
+    receiver_ = std::move(on_datagram);
+    wait();
+  }
+
+  void send_to(std::string_view datagram, const DatagramPeer& to) override {
+    boost::system::error_code ec;
+    socket_.send_to(boost::asio::buffer(datagram.data(), datagram.size()), to_endpoint(to), 0, ec);
+    if (ec) {
+      ++send_failures_;
+    }
+  }
+
+  void close() override {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  std::string local_address() const override {
+    auto ep = socket_.local_endpoint();
+    return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                                : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  }
+  std::uint64_t send_failures() const override { return send_failures_; }
+
+ private:
+  void wait() {
+    socket_.async_wait(udp::socket::wait_read, [this](boost::system::error_code ec) {
+      if (ec) {
+        return;  // closed
+      }
+      drain();
+      wait();
+    });
+  }
+
+  /// Reads every datagram waiting, into the thread's buffer.
+  void drain() {
+    thread_local std::array<std::uint8_t, 65536> buffer;
+    for (int i = 0; i < 256; ++i) {
+      udp::endpoint from;
+      boost::system::error_code ec;
+      std::size_t n = socket_.receive_from(boost::asio::buffer(buffer), from, 0, ec);
+      if (ec) {
+        return;
+      }
+      receiver_({buffer.data(), n}, to_peer(from));
+    }
+  }
+
+  udp::socket socket_;
+  Receiver receiver_;
+  std::uint64_t send_failures_ = 0;
+};
+
+}  // namespace
+
+std::string DatagramPeer::to_string() const { 
+  udp::endpoint ep = to_endpoint(*this);
+  return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                              : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bind) {
+  return std::make_unique<UdpSocket>(loop, bind);
+}
+
+DatagramPeer resolve_peer(const std::string& host_port) { return to_peer(resolve(host_port)); }
+
+}  // namespace ferry::transports

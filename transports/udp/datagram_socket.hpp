@@ -1,0 +1,54 @@
+// A UDP socket on one shard's event loop, for the MQTT-SN gateway. No Asio here.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "transports/event_loop.hpp"
+
+namespace ferry::transports {
+
+/// A peer address, usable as a map key.
+struct DatagramPeer {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+
+  bool operator==(const DatagramPeer& o) const {
+    return length == o.length && std::memcmp(&address, &o.address, length) == 0;
+  }
+  std::string to_string() const;
+};
+
+struct DatagramPeerHash {
+  std::size_t operator()(const DatagramPeer& p) const noexcept {
+    return std::hash<std::string_view>{}(
+        {reinterpret_cast<const char*>(&p.address), static_cast<std::size_t>(p.length)});
+  }
+};
+
+class DatagramSocket {
+ public:
+  using Receiver = std::function<void(std::span<const std::uint8_t>, const DatagramPeer&)>;
+  virtual ~DatagramSocket() = default;
+  /// Starts receiving; `on_datagram` runs on the loop's thread for every datagram.
+  virtual void start(Receiver on_datagram) = 0;
+  /// Sends one datagram now (UDP does not queue: a full socket buffer drops it, counted).
+  virtual void send_to(std::string_view datagram, const DatagramPeer& to) = 0;
+  virtual void close() = 0;
+  virtual std::string local_address() const = 0;
+  virtual std::uint64_t send_failures() const = 0;
+};
+
+/// Binds "host:port" / "[v6]:port" on `loop`. Throws std::runtime_error naming the address.
+std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bind);
+/// Resolves "host:port" (e.g. a broadcast or multicast group) into a peer address.
+DatagramPeer resolve_peer(const std::string& host_port);
+
+}  // namespace ferry::transports
