@@ -12,6 +12,8 @@
 
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
+#include "broker/sn_gateway.hpp"
+#include "transports/udp/datagram_socket.hpp"
 #include "config/config.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "transports/listeners.hpp"
@@ -82,17 +84,69 @@ std::vector<transports::ShardSink> sinks_for(broker::Broker& broker, std::uint32
   return sinks;
 }
 
-std::vector<std::unique_ptr<transports::Listener>> open_all(const config::Config& c,
-                                                            broker::Broker& broker) {
-  std::vector<std::unique_ptr<transports::Listener>> all;
+std::shared_ptr<const sn::PredefinedTopics> predefined_topics(const config::MqttSnConfig& c) {
+  auto topics = std::make_shared<sn::PredefinedTopics>();
+  for (const auto& p : c.predefined) {
+    if (p.client.empty()) {
+      topics->add(p.id, p.topic);
+    } else {
+      topics->add(p.client, p.id, p.topic);
+    }
+  }
+  return topics;
+}
+
+/// The MQTT-SN gateway runs on the first shard; its clients are sessions like any other.
+std::unique_ptr<broker::SnGateway> open_gateway(const config::Config& c,
+                                                const config::ListenerConfig& l,
+                                                broker::Broker& broker) {
+  broker::SnGatewayOptions o;
+  o.gateway_id = static_cast<std::uint8_t>(l.gateway_id);
+  if (!l.broadcast.empty()) {
+    o.broadcast = transports::resolve_peer(l.broadcast);
+  }
+  o.advertise_interval_s = l.advertise_interval_s;
+  o.limits.connect_timeout_ms = c.limits.connect_timeout_ms;
+  o.limits.retry_ms = c.mqttsn.retry_ms;
+  o.limits.max_retries = static_cast<std::uint8_t>(c.mqttsn.max_retries);
+  o.limits.max_queued_messages = c.mqttsn.max_queued_messages;
+  o.predefined = predefined_topics(c.mqttsn);
+  broker::Shard& shard = broker.shard(0);
+  auto gateway = std::make_unique<broker::SnGateway>(
+      shard, transports::open_udp(shard.loop(), l.bind), std::move(o));
+  gateway->start();
+  spdlog::info("listening on mqttsn {} (gateway id {}, discovery {})", gateway->local_address(),
+               l.gateway_id, l.broadcast.empty() ? "off" : "to " + l.broadcast);
+  return gateway;
+}
+
+struct Endpoints {
+  std::vector<std::unique_ptr<transports::Listener>> listeners;
+  std::vector<std::unique_ptr<broker::SnGateway>> gateways;
+  void stop() {
+    for (auto& listener : listeners) {
+      listener->stop();
+    }
+    for (auto& gateway : gateways) {
+      gateway->stop();
+    }
+  }
+};
+
+Endpoints open_all(const config::Config& c, broker::Broker& broker) {
+  Endpoints all;
   for (const auto& l : c.listeners) {
+    if (l.transport == "mqttsn") {
+      all.gateways.push_back(open_gateway(c, l, broker));
+      continue;
+    }
     auto opened =
         transports::open_listeners(listener_options(c, l), sinks_for(broker, l.max_connections));
     spdlog::info("listening on {} {} ({} acceptor{})", l.transport, opened.front()->local_address(),
                  opened.size(), opened.size() == 1 ? "" : "s");
     for (auto& listener : opened) {
       listener->start();
-      all.push_back(std::move(listener));
+      all.listeners.push_back(std::move(listener));
     }
   }
   return all;
@@ -156,16 +210,14 @@ int run_broker(const std::string& config_path) {
 
   broker::Broker broker(broker_options(c), open_storage(c), sync_policy(c.storage));
   broker.restore();
-  auto listeners = open_all(c, broker);
+  Endpoints endpoints = open_all(c, broker);
   broker.start();
   spdlog::info("ferry {} running with {} shard{} (config {})", FERRY_VERSION, broker.shard_count(),
                broker.shard_count() == 1 ? "" : "s", c.source);
   int signal = wait_for_signal();
   spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   broker.stop();
-  for (auto& listener : listeners) {
-    listener->stop();
-  }
+  endpoints.stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -19,6 +19,10 @@
 #include "transports/event_loop.hpp"
 #include "transports/link.hpp"
 
+namespace ferry::sn {
+struct WillUpdate;
+}
+
 namespace ferry::broker {
 
 class Broker;
@@ -48,6 +52,10 @@ class Shard {
   /// A packet the connection delivered (CONNECT, PUBLISH, SUBSCRIBE, ...).
   void on_packet(Client& client, mqtt::Packet&& packet);
   void client_closed(Client& client, std::error_code error);
+  /// An MQTT-SN client changed its will (WILLTOPICUPD/WILLMSGUPD) [MQTT-SN 6.4].
+  void update_will(Client& client, const sn::WillUpdate& update);
+  /// A QoS -1 PUBLISH from an MQTT-SN client without a connection [MQTT-SN 6.8].
+  void publish_unconnected(mqtt::Publish&& publish);
   /// Queues the client's output for the flush at the end of this loop turn.
   void schedule_flush(Client& client);
   /// Offers `message` to the local sessions in `deliveries`.

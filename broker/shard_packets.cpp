@@ -5,6 +5,7 @@
 #include "broker/client.hpp"
 #include "broker/shard.hpp"
 #include "protocol/mqtt/topic.hpp"
+#include "protocol/sn/gateway_session.hpp"
 
 namespace ferry::broker {
 
@@ -79,6 +80,36 @@ void Shard::publish_committed(const PendingPublish& pending, bool ok) {
   if (ok && pending.qos == 2 && session != sessions_.end()) {
     session->second->state.inbound_qos2.insert(pending.packet_id);  // PUBREC comes on resend
   }
+}
+
+void Shard::publish_unconnected(mqtt::Publish&& publish) {
+  Metrics::add(broker_.metrics().messages_received);
+  Session anonymous;  // no session: origin 0, nothing to acknowledge
+  publish.qos = 0;
+  broker_.route(make_message(anonymous, std::move(publish)), index_);
+}
+
+void Shard::update_will(Client& client, const sn::WillUpdate& update) {
+  Session* session = client.session;
+  if (!session) {
+    return;
+  }
+  if (update.clear) {
+    session->will.reset();
+  } else {
+    if (!session->will) {
+      session->will.emplace();
+    }
+    if (update.topic) {
+      session->will->topic = *update.topic;
+      session->will->qos = update.qos;
+      session->will->retain = update.retain;
+    }
+    if (update.payload) {
+      session->will->payload = *update.payload;
+    }
+  }
+  broker_.persistence().save_session(*session, true);
 }
 
 void Shard::outbound_changed(Client& client, const mqtt::OutboundChanged& change) {

@@ -1,0 +1,111 @@
+#include "broker/sn_client.hpp"
+
+#include "broker/shard.hpp"
+#include "broker/sn_gateway.hpp"
+
+namespace ferry::broker {
+
+SnClient::SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
+                   std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
+                   std::shared_ptr<const sn::PredefinedTopics> predefined)
+    : shard_(shard),
+      gateway_(gateway),
+      peer_(peer),
+      info_{transports::LinkInfo::Kind::datagram, "mqttsn", peer.to_string(), -1},
+      session_(limits, std::move(predefined), via) {
+  if (via) {
+    node_id_ = via->node_id;
+  }
+}
+
+void SnClient::start() {
+  session_.start(actions_);
+  after_actions();
+}
+
+void SnClient::on_datagram(std::span<const std::uint8_t> datagram) {
+  session_.on_datagram(datagram, actions_);
+  after_actions();
+}
+
+void SnClient::accept(Session& s, bool session_present, mqtt::Properties) {
+  session = &s;
+  session_.accept(s.state, session_present, shard_.now(), actions_);
+  after_actions();
+}
+
+void SnClient::refuse(mqtt::Reason reason) {
+  session_.refuse(reason, actions_);
+  after_actions();
+}
+
+void SnClient::send(const mqtt::Packet& packet) {
+  session_.send(packet, actions_);
+  after_actions();
+}
+
+mqtt::Offer SnClient::publish(mqtt::Outgoing item) {
+  mqtt::Offer offer = session_.publish(std::move(item), shard_.now(), actions_);
+  after_actions();
+  return offer;
+}
+
+void SnClient::disconnect(mqtt::Reason reason) {
+  session_.disconnect(reason, actions_);
+  after_actions();
+}
+
+void SnClient::after_actions() {
+  if (handling_ || closed_) {
+    return;
+  }
+  handling_ = true;
+  for (std::size_t i = 0; i < actions_.events.size() && !closed_; ++i) {
+    sn::Event event = std::move(actions_.events[i]);
+    handle(event);
+  }
+  actions_.events.clear();
+  for (const auto& datagram : actions_.datagrams) {
+    gateway_.send(datagram, peer_);
+  }
+  actions_.datagrams.clear();
+  handling_ = false;
+  if (closed_) {
+    gateway_.forget(peer_, node_id_);
+    shard_.client_closed(*this, {});  // may destroy this client later in the loop turn
+  }
+}
+
+void SnClient::handle(sn::Event& event) {
+  if (auto* deliver = std::get_if<mqtt::Deliver>(&event)) {
+    if (auto* connect = std::get_if<mqtt::Connect>(&deliver->packet)) {
+      client_id = connect->client_id;
+    }
+    shard_.on_packet(*this, std::move(deliver->packet));
+  } else if (auto* will = std::get_if<sn::UpdateWill>(&event)) {
+    shard_.update_will(*this, will->update);
+  } else if (auto* timer = std::get_if<sn::StartTimer>(&event)) {
+    start_timer(timer->kind, timer->ms);
+  } else if (auto* close = std::get_if<mqtt::Close>(&event)) {
+    close_reason = close->reason;
+    for (auto& t : timers_) {
+      if (t) {
+        t->cancel();
+      }
+    }
+    closed_ = true;
+  }
+}
+
+void SnClient::start_timer(sn::TimerKind kind, std::uint32_t ms) {
+  auto& timer = timers_[static_cast<std::size_t>(kind)];
+  if (!timer) {
+    timer = std::make_unique<transports::Timer>(shard_.loop());
+  }
+  timer->start(ms, [this, kind] {
+    session_.on_timer(kind, actions_);
+    after_actions();
+  });
+}
+
+}  // namespace ferry::broker

@@ -1,0 +1,58 @@
+// SnClient: one MQTT-SN client of the gateway, driven like a StreamClient: datagrams and
+// timers go into its sn::GatewaySession, whose actions become datagrams, timers and
+// packets for the shard.
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "broker/client.hpp"
+#include "protocol/sn/gateway_session.hpp"
+#include "transports/event_loop.hpp"
+#include "transports/udp/datagram_socket.hpp"
+
+namespace ferry::broker {
+
+class Shard;
+class SnGateway;
+
+class SnClient final : public Client {
+ public:
+  SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
+           std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
+           std::shared_ptr<const sn::PredefinedTopics> predefined);
+
+  void start();
+  void on_datagram(std::span<const std::uint8_t> datagram);
+
+  void accept(Session& session, bool session_present, mqtt::Properties properties) override;
+  void refuse(mqtt::Reason reason) override;
+  void send(const mqtt::Packet& packet) override;
+  mqtt::Offer publish(mqtt::Outgoing item) override;
+  void disconnect(mqtt::Reason reason) override;
+  void flush(std::vector<transports::egress::WriteRequest>&) override {}  // sent at once
+  void detach_state() override { session_.detach(); }
+  bool connected() const override { return session_.connected(); }
+  mqtt::Version version() const override { return mqtt::Version::v3_1_1; }
+  std::uint16_t keep_alive() const override { return session_.keep_alive(); }
+  std::size_t pending_bytes() const override { return 0; }
+  const transports::LinkInfo& link_info() const override { return info_; }
+
+ private:
+  void after_actions();
+  void handle(sn::Event& event);
+  void start_timer(sn::TimerKind kind, std::uint32_t ms);
+
+  Shard& shard_;
+  SnGateway& gateway_;
+  transports::DatagramPeer peer_;
+  std::optional<std::string> node_id_;
+  transports::LinkInfo info_;
+  sn::GatewaySession session_;
+  sn::Actions actions_;
+  std::array<std::unique_ptr<transports::Timer>, 4> timers_;  // one per sn::TimerKind
+  bool handling_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ferry::broker

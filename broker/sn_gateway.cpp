@@ -1,0 +1,110 @@
+#include "broker/sn_gateway.hpp"
+
+#include "broker/shard.hpp"
+#include "broker/sn_client.hpp"
+#include "protocol/sn/codec.hpp"
+
+namespace ferry::broker {
+
+SnGateway::SnGateway(Shard& shard, std::unique_ptr<transports::DatagramSocket> socket,
+                     SnGatewayOptions options)
+    : shard_(shard), socket_(std::move(socket)), options_(std::move(options)) {}
+
+SnGateway::~SnGateway() = default;
+
+void SnGateway::start() {
+  socket_->start([this](auto datagram, const auto& from) { on_datagram(datagram, from); });
+  if (options_.broadcast) {
+    advertise_timer_ = std::make_unique<transports::Timer>(shard_.loop());
+    advertise();
+  }
+}
+
+void SnGateway::stop() {
+  advertise_timer_.reset();
+  socket_->close();
+}
+
+void SnGateway::send(std::string_view datagram, const transports::DatagramPeer& to) {
+  socket_->send_to(datagram, to);
+}
+
+void SnGateway::forget(const transports::DatagramPeer& peer,
+                       const std::optional<std::string>& node_id) {
+  clients_.erase(Key{peer, node_id.value_or("")});
+}
+
+void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
+                            const transports::DatagramPeer& from) {
+  sn::Decoded decoded = sn::decode(datagram);
+  if (!decoded.ok()) {
+    ++stats_.malformed;  // dropped; other clients are not disturbed
+    return;
+  }
+  Key key{from, ""};
+  std::optional<sn::Forwarder> via;
+  sn::Decoded inner;
+  const sn::Message* message = &decoded.message;
+  if (const auto* wrapped = std::get_if<sn::Encapsulated>(&decoded.message)) {
+    key.node_id = wrapped->node_id;
+    via = sn::Forwarder{wrapped->ctrl, wrapped->node_id};
+    inner = sn::decode(wrapped->message);
+    message = &inner.message;  // decode already checked the inner message
+  }
+  if (!via && answer_gateway_message(*message, from)) {
+    return;
+  }
+  auto it = clients_.find(key);
+  if (it != clients_.end()) {
+    it->second->on_datagram(datagram);
+    return;
+  }
+  if (const auto* publish = std::get_if<sn::Publish>(message); publish && publish->flags.qos < 0) {
+    std::span<const std::uint8_t> raw = datagram;
+    if (via) {
+      const auto& bytes = std::get<sn::Encapsulated>(decoded.message).message;
+      raw = {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
+    }
+    if (auto p = sn::GatewaySession::decode_qos_minus_one(raw, options_.predefined.get())) {
+      ++stats_.qos_minus_one;
+      shard_.publish_unconnected(std::move(*p));  // [MQTT-SN 6.8]
+    }
+    return;
+  }
+  if (!std::holds_alternative<sn::Connect>(*message)) {
+    ++stats_.unexpected;
+    return;
+  }
+  new_client(std::move(key), std::move(via), datagram);
+}
+
+/// SEARCHGW is answered with GWINFO [MQTT-SN 6.1]; ADVERTISE and GWINFO of other
+/// gateways are ignored.
+bool SnGateway::answer_gateway_message(const sn::Message& message,
+                                       const transports::DatagramPeer& from) {
+  if (std::holds_alternative<sn::Searchgw>(message)) {
+    socket_->send_to(sn::encode(sn::Gwinfo{options_.gateway_id, {}}), from);
+    return true;
+  }
+  return std::holds_alternative<sn::Advertise>(message) ||
+         std::holds_alternative<sn::Gwinfo>(message);
+}
+
+void SnGateway::new_client(Key key, std::optional<sn::Forwarder> via,
+                           std::span<const std::uint8_t> datagram) {
+  auto client = std::make_unique<SnClient>(shard_, *this, key.peer, std::move(via),
+                                           options_.limits, options_.predefined);
+  SnClient& ref = *client;
+  clients_[key] = &ref;
+  shard_.add_client(std::move(client));
+  ref.start();
+  ref.on_datagram(datagram);
+}
+
+void SnGateway::advertise() {
+  auto duration = static_cast<std::uint16_t>(options_.advertise_interval_s);
+  socket_->send_to(sn::encode(sn::Advertise{options_.gateway_id, duration}), *options_.broadcast);
+  advertise_timer_->start(options_.advertise_interval_s * 1000u, [this] { advertise(); });
+}
+
+}  // namespace ferry::broker

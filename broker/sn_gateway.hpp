@@ -1,0 +1,78 @@
+// The integrated MQTT-SN gateway [MQTT-SN 1.2]: one UDP socket on one shard, a SnClient
+// per client address (and per wireless node behind a forwarder), discovery (ADVERTISE,
+// SEARCHGW/GWINFO) and QoS -1 publishes from unconnected clients.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "protocol/sn/gateway_session.hpp"
+#include "transports/event_loop.hpp"
+#include "transports/udp/datagram_socket.hpp"
+
+namespace ferry::broker {
+
+class Shard;
+class SnClient;
+
+struct SnGatewayOptions {
+  std::uint8_t gateway_id = 1;
+  std::optional<transports::DatagramPeer> broadcast;  // where ADVERTISE goes; none = off
+  std::uint32_t advertise_interval_s = 900;
+  sn::GatewayLimits limits;
+  std::shared_ptr<const sn::PredefinedTopics> predefined;
+};
+
+struct SnGatewayStats {
+  std::uint64_t malformed = 0;     // undecodable datagrams, dropped
+  std::uint64_t unexpected = 0;    // datagrams from unknown clients that are not CONNECT
+  std::uint64_t qos_minus_one = 0;
+};
+
+class SnGateway {
+ public:
+  SnGateway(Shard& shard, std::unique_ptr<transports::DatagramSocket> socket,
+            SnGatewayOptions options);
+  ~SnGateway();
+
+  /// Starts receiving and, when a broadcast address is set, advertising. Call before the
+  /// shard's loop runs or on its thread.
+  void start();
+  void stop();
+  std::string local_address() const { return socket_->local_address(); }
+  const SnGatewayStats& stats() const { return stats_; }
+
+  // For SnClient.
+  void send(std::string_view datagram, const transports::DatagramPeer& to);
+  void forget(const transports::DatagramPeer& peer, const std::optional<std::string>& node_id);
+
+ private:
+  struct Key {
+    transports::DatagramPeer peer;
+    std::string node_id;  // wireless node behind a forwarder; empty when direct
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return transports::DatagramPeerHash{}(k.peer) ^ std::hash<std::string>{}(k.node_id);
+    }
+  };
+
+  void on_datagram(std::span<const std::uint8_t> datagram, const transports::DatagramPeer& from);
+  bool answer_gateway_message(const sn::Message& message, const transports::DatagramPeer& from);
+  void new_client(Key key, std::optional<sn::Forwarder> via,
+                  std::span<const std::uint8_t> datagram);
+  void advertise();
+
+  Shard& shard_;
+  std::unique_ptr<transports::DatagramSocket> socket_;
+  SnGatewayOptions options_;
+  std::unordered_map<Key, SnClient*, KeyHash> clients_;
+  std::unique_ptr<transports::Timer> advertise_timer_;
+  SnGatewayStats stats_;
+};
+
+}  // namespace ferry::broker
