@@ -8,6 +8,12 @@ Client::~Client() {
   }
 }
 
+void Client::release_output() {
+  if (output_holds_ > 0 && --output_holds_ == 0) {
+    output_released();
+  }
+}
+
 std::uint64_t Client::expect_ack(std::uint16_t packet_id, std::uint8_t qos) {
   pending_acks_.push_back({++next_ticket_, packet_id, qos});
   return next_ticket_;

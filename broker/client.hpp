@@ -6,7 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +51,11 @@ class Client {
   /// one is PUBACK/PUBREC 0x97 on v5 and no acknowledgement on 3.x.
   void complete_ack(std::uint64_t ticket, bool ok);
 
+  /// Holds queued output back until as many release_output() calls (a durability
+  /// barrier: a QoS 2 packet id must be on disk before the PUBLISH/PUBREL that uses it).
+  void hold_output() { ++output_holds_; }
+  void release_output();
+
   Session* session = nullptr;
   std::uint64_t serial = 0;  // distinguishes clients across pointer reuse
   std::string client_id;     // once CONNECT is seen, for logs
@@ -70,8 +75,13 @@ class Client {
     bool done = false;
     bool ok = false;
   };
-  std::deque<PendingAck> pending_acks_;
+  std::list<PendingAck> pending_acks_;  // empty list: no allocation
   std::uint64_t next_ticket_ = 0;
+
+ protected:
+  /// Output may leave now; a driver with bytes waiting asks for a flush.
+  virtual void output_released() {}
+  std::uint32_t output_holds_ = 0;
 };
 
 }  // namespace ferry::broker

@@ -28,7 +28,9 @@ void Persistence::save_session(const Session& session, bool online) {
   record.client_id = session.client_id;
   record.version = session.version;
   record.expiry_interval = session.expiry_interval;
-  record.will = session.will;
+  if (session.will) {
+    record.will = *session.will;
+  }
   record.will_delay = session.will_delay;
   if (!online) {
     record.disconnected_at = std::chrono::duration_cast<std::chrono::seconds>(

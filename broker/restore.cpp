@@ -40,7 +40,9 @@ void Broker::restore() {
     Session& s = shards_[shard]->restore_session(r.client_id, new_session_id());
     s.version = r.version;
     s.expiry_interval = r.expiry_interval;
-    s.will = std::move(r.will);
+    if (r.will) {
+      s.will = std::make_unique<mqtt::Will>(std::move(*r.will));
+    }
     s.will_delay = r.will_delay;
     s.disconnected_at = r.disconnected_at;
     directory_[r.client_id] = {static_cast<std::uint32_t>(shard), s.id, false};

@@ -30,7 +30,7 @@ struct Session {
   mqtt::Version version = mqtt::Version::v3_1_1;
   mqtt::SessionState state;
   std::uint32_t expiry_interval = 0;  // seconds after disconnect; never_expires = forever
-  std::optional<mqtt::Will> will;
+  std::unique_ptr<mqtt::Will> will;  // held apart: most sessions have none
   std::uint32_t will_delay = 0;
   /// Keyed by the filter as the client wrote it (with any "$share/group/" prefix).
   std::map<std::string, StoredSubscription> subscriptions;

@@ -121,6 +121,8 @@ class Shard {
   void handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe);
   void handle_disconnect(Client& client, const mqtt::Disconnect& disconnect);
   void offer(Session& session, mqtt::Outgoing&& item);
+  /// Holds the client's output until everything stored so far is durable (sync = ack).
+  void hold_until_durable(Client& client);
   void flush_dirty();
   void log_close(Client& client, std::error_code error);
 

@@ -98,7 +98,7 @@ void Shard::update_will(Client& client, const sn::WillUpdate& update) {
     session->will.reset();
   } else {
     if (!session->will) {
-      session->will.emplace();
+      session->will = std::make_unique<mqtt::Will>();
     }
     if (update.topic) {
       session->will->topic = *update.topic;
@@ -117,17 +117,44 @@ void Shard::outbound_changed(Client& client, const mqtt::OutboundChanged& change
   if (!session || !Persistence::persistent(*session)) {
     return;
   }
+  Persistence& persistence = broker_.persistence();
   if (change.kind == mqtt::OutboundChanged::Kind::completed) {
-    broker_.persistence().dequeue(session->client_id, change.item.message);
-  } else {
-    broker_.persistence().update(session->client_id, change.item);
+    persistence.dequeue(session->client_id, change.item.message);
+    return;
   }
+  persistence.update(session->client_id, change.item);
+  if (change.item.qos == 2) {
+    // After a crash the client may still hold this id awaiting PUBREL: the id (and the
+    // PUBREL state) must be durable before the packet leaves, or a restarted broker
+    // could give the id to another message, which the client would then discard.
+    hold_until_durable(client);
+  }
+}
+
+void Shard::hold_until_durable(Client& client) {
+  Persistence& persistence = broker_.persistence();
+  if (!persistence.acks_wait()) {
+    return;
+  }
+  client.hold_output();
+  std::uint64_t serial = client.serial;
+  Client* held = &client;
+  persistence.commit([this, serial, held](bool) {
+    loop_.post([this, serial, held] {
+      if (clients_.contains(held) && held->serial == serial) {
+        held->release_output();
+      }
+    });
+  });
 }
 
 void Shard::inbound_released(Client& client, std::uint16_t packet_id) {
   Session* session = client.session;
   if (session && Persistence::persistent(*session)) {
     broker_.persistence().erase_inbound_qos2(session->client_id, packet_id);
+    // The PUBCOMP waits for this: after a crash the restored id would otherwise make
+    // the client's next message with the same id look like a duplicate, and vanish.
+    hold_until_durable(client);
   }
 }
 

@@ -37,7 +37,7 @@ void Shard::attach(Client& client, Session& session, bool present, mqtt::Connect
   session.version = connect.version;
   session.expiry_timer.reset();  // reconnected: the session no longer counts down
   session.will_timer.reset();    // a will still waiting for its delay is dropped [MQTT-3.1.3-9]
-  session.will = std::move(connect.will);
+  session.will = connect.will ? std::make_unique<mqtt::Will>(std::move(*connect.will)) : nullptr;
   session.will_delay = session.will ? session.will->properties.will_delay_interval.value_or(0) : 0;
   session.expiry_interval = expiry_of(connect, broker_.options().max_session_expiry);
   if (connect.version == mqtt::Version::v5 &&

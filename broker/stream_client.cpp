@@ -67,6 +67,12 @@ void StreamClient::disconnect(mqtt::Reason reason) {
   after_actions();
 }
 
+void StreamClient::output_released() {
+  if (!actions_.bytes.empty() && !flush_scheduled) {
+    shard_.schedule_flush(*this);
+  }
+}
+
 void StreamClient::after_actions() {
   if (handling_) {
     return;  // the outer call handles whatever was appended
@@ -108,7 +114,7 @@ void StreamClient::start_timer(mqtt::TimerKind kind, std::uint32_t ms) {
 
 void StreamClient::flush(std::vector<transports::egress::WriteRequest>& batch) {
   flush_scheduled = false;
-  if (closed_ || writing_) {
+  if (closed_ || writing_ || output_holds_ > 0) {
     return;
   }
   if (!actions_.bytes.empty()) {

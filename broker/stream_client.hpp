@@ -36,6 +36,7 @@ class StreamClient final : public Client, public transports::LinkHandler {
   const transports::LinkInfo& link_info() const override { return link_->info(); }
 
  private:
+  void output_released() override;
   void after_actions();
   void handle(mqtt::Event& event);
   void start_timer(mqtt::TimerKind kind, std::uint32_t ms);

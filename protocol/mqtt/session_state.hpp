@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <unordered_set>
 #include <vector>
 
@@ -23,9 +23,11 @@ struct Outgoing {
   bool released = false;        // QoS 2: PUBREC received, PUBREL sent
 };
 
+/// std::list rather than std::deque: an empty list allocates nothing, and most sessions
+/// have nothing in flight (an idle connection's memory is a benchmark target).
 struct SessionState {
-  std::deque<Outgoing> inflight;  // sent, unacknowledged, in send order (resent on reconnect)
-  std::deque<Outgoing> queue;     // waiting for a free slot or for the client to connect
+  std::list<Outgoing> inflight;  // sent, unacknowledged, in send order (resent on reconnect)
+  std::list<Outgoing> queue;     // waiting for a free slot or for the client to connect
   std::size_t queued_bytes = 0;
   std::unordered_set<std::uint16_t> inbound_qos2;  // PUBREC sent, PUBREL not yet received
   std::uint16_t last_packet_id = 0;

@@ -194,6 +194,6 @@ TEST_CASE("detach() hands back the session state", "[connection]") {
   CHECK(peer.conn.detach() == nullptr);
   CHECK(peer.state.inflight.size() == 1);
   // Acks after detach no longer touch the state.
-  peer.feed(Puback{{peer.state.inflight[0].packet_id}});
+  peer.feed(Puback{{peer.state.inflight.front().packet_id}});
   CHECK(peer.state.inflight.size() == 1);
 }

@@ -58,13 +58,13 @@ TEST_CASE("publish() QoS 1: packet id, in flight until PUBACK", "[connection]") 
   CHECK(second.packet_id != 0);
   CHECK(first.packet_id != second.packet_id);
   REQUIRE(peer.state.inflight.size() == 2);
-  CHECK(peer.state.inflight[0].packet_id == first.packet_id);
-  CHECK(peer.state.inflight[1].packet_id == second.packet_id);
+  CHECK(peer.state.inflight.front().packet_id == first.packet_id);
+  CHECK(std::next(peer.state.inflight.begin())->packet_id == second.packet_id);
 
   peer.out.clear();
   peer.feed(Puback{{second.packet_id}});
   REQUIRE(peer.state.inflight.size() == 1);
-  CHECK(peer.state.inflight[0].packet_id == first.packet_id);
+  CHECK(peer.state.inflight.front().packet_id == first.packet_id);
   peer.feed(Puback{{first.packet_id}});
   CHECK(peer.state.inflight.empty());
   CHECK(peer.out.bytes.empty());
@@ -76,7 +76,7 @@ TEST_CASE("PUBACK for an unknown or QoS 2 id releases nothing", "[connection]") 
   Peer peer(Version::v5);
   peer.establish();
   REQUIRE(peer.publish(make_message("q2", "x", 2), 2) == Offer::sent);
-  const auto id = peer.state.inflight.at(0).packet_id;
+  const auto id = peer.state.inflight.front().packet_id;
   peer.out.clear();
   peer.feed(Puback{{static_cast<std::uint16_t>(id + 1)}});
   peer.feed(Puback{{id}});
@@ -97,7 +97,7 @@ TEST_CASE("publish() QoS 2: PUBREC -> PUBREL, PUBCOMP releases", "[connection]")
   CHECK(rel.packet_id == pub.packet_id);
   CHECK(rel.reason == Reason::success);
   REQUIRE(peer.state.inflight.size() == 1);
-  CHECK(peer.state.inflight[0].released);
+  CHECK(peer.state.inflight.front().released);
   peer.out.clear();
   peer.feed(Pubcomp{{pub.packet_id}});
   CHECK(peer.state.inflight.empty());
@@ -120,7 +120,7 @@ TEST_CASE("v5 PUBREC with an error reason ends the QoS 2 flow", "[connection]") 
   peer.establish(0, props);
   REQUIRE(peer.publish(make_message("q2", "x", 2), 2) == Offer::sent);
   REQUIRE(peer.publish(make_message("q2", "y", 2), 2) == Offer::queued);
-  const auto id = peer.state.inflight.at(0).packet_id;
+  const auto id = peer.state.inflight.front().packet_id;
   peer.out.clear();
   peer.feed(Pubrec{{id, Reason::quota_exceeded}});
   // No PUBREL; the freed slot goes to the queued message [MQTT 4.9].
@@ -128,7 +128,7 @@ TEST_CASE("v5 PUBREC with an error reason ends the QoS 2 flow", "[connection]") 
   REQUIRE(sent.size() == 1);
   CHECK(std::get<Publish>(sent[0]).payload_view() == "y");
   REQUIRE(peer.state.inflight.size() == 1);
-  CHECK(*peer.state.inflight[0].message->payload == "y");
+  CHECK(*peer.state.inflight.front().message->payload == "y");
   CHECK(peer.state.queue.empty());
 }
 
@@ -158,7 +158,7 @@ TEST_CASE("client Receive Maximum 1: second QoS 1 message waits for PUBACK", "[c
   CHECK(peer.state.queue.empty());
   CHECK(peer.state.queued_bytes == 0);
   REQUIRE(peer.state.inflight.size() == 1);
-  CHECK(peer.state.inflight[0].packet_id == second.packet_id);
+  CHECK(peer.state.inflight.front().packet_id == second.packet_id);
 }
 
 TEST_CASE("while messages are queued, new ones queue behind them (order kept)", "[connection]") {
@@ -267,7 +267,7 @@ TEST_CASE("message expiring while queued is not sent", "[connection]") {
   Peer peer(Version::v5);
   peer.establish(0, props);
   REQUIRE(peer.publish(make_message("t", "first"), 1) == Offer::sent);
-  const auto id = peer.state.inflight.at(0).packet_id;
+  const auto id = peer.state.inflight.front().packet_id;
   auto soon = std::make_shared<Message>();
   soon->topic = "t";
   soon->payload = payload_of("soon");
@@ -535,6 +535,6 @@ TEST_CASE("resumed in-flight message too large for the new Maximum Packet Size i
   CHECK(peer.out.bytes.size() < 100);
   // The oversized entry is gone and the queued message took the window.
   REQUIRE(peer.state.inflight.size() == 1);
-  CHECK(*peer.state.inflight[0].message->payload == "small");
+  CHECK(*peer.state.inflight.front().message->payload == "small");
   CHECK(peer.state.queue.empty());
 }
