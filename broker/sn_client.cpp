@@ -64,7 +64,7 @@ void SnClient::after_actions() {
     sn::Event event = std::move(actions_.events[i]);
     handle(event);
   }
-  actions_.events.clear();
+  std::vector<sn::Event>().swap(actions_.events);  // see StreamClient::after_actions
   for (const auto& datagram : actions_.datagrams) {
     gateway_.send(datagram, peer_);
   }

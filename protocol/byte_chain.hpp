@@ -67,6 +67,14 @@ class ByteChain {
     size_ = 0;
   }
 
+  /// Empties the chain and gives its memory back (after a burst, so an idle connection
+  /// keeps no large buffer).
+  void release() {
+    std::string().swap(arena_);
+    std::vector<Piece>().swap(pieces_);
+    size_ = 0;
+  }
+
   void swap(ByteChain& other) noexcept {
     arena_.swap(other.arena_);
     pieces_.swap(other.pieces_);

@@ -36,7 +36,7 @@ class StreamLink final : public Link {
                                if (!*alive) {
                                  return;
                                }
-                               writing_.clear();
+                               writing_.release();
                                if (ec) {
                                  fail(ec);
                                  return;
