@@ -69,7 +69,7 @@ struct LimitsConfig {
 };
 
 struct StorageConfig {
-  std::string backend = "memory";  // memory | sqlite
+  std::string backend = "sqlite";  // sqlite | memory
   std::string sync = "ack";        // ack | periodic | off (sqlite only)
   std::uint32_t sync_interval_ms = 100;  // periodic: longest time between commits
 

@@ -37,7 +37,8 @@ TEST_CASE("default_config has documented defaults and two listeners", "[config]"
   CHECK(config.limits.max_inflight_messages == 1024u);
   CHECK(config.limits.max_session_expiry == 0xFFFFFFFFu);
   CHECK(config.limits.connect_timeout_ms == 10000u);
-  CHECK(config.storage.backend == "memory");
+  CHECK(config.storage.backend == "sqlite");
+  CHECK(config.storage.sync == "ack");
   CHECK(config.auth.allow_anonymous);
   REQUIRE(config.listeners.size() == 2);
   CHECK(config.listeners[0].transport == "tcp");
