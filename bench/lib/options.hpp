@@ -1,0 +1,51 @@
+// ferry-bench command line: one Options struct for every scenario, parsed with CLI11.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace ferry::bench {
+
+struct Options {
+  std::string scenario;              // fanin fanout mesh latency connect retained
+  std::string broker = "ferry";      // label printed in the summary line
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  std::string unix_path;             // non-empty: connect over this Unix socket instead
+  std::string mqtt = "3.1.1";        // "3.1.1" or "5"
+  int qos = 0;
+  std::size_t payload = 16;          // bytes; at least payload_header_size for pub/sub
+  int publishers = 1;
+  int subscribers = 1;
+  int groups = 4;                    // mesh: topic groups
+  double rate = 0;                   // total publishes/s; 0 = flat out
+  double duration = 5;               // measured seconds
+  double warmup = 1;                 // seconds before measuring
+  double drain = 10;                 // longest wait for the last deliveries and acks
+  int window = 64;                   // in-flight publishes per publisher
+  int threads = 1;                   // generator threads (one io_context each)
+  int connections = 1000;            // connect scenario
+  int concurrency = 64;              // connection attempts in flight at once
+  int broker_pid = 0;                // read RSS / CPU from /proc/PID
+  double hold = 2;                   // connect: seconds to hold idle before reading RSS
+  int keepalive = 60;                // seconds
+  int retained = 1000;               // retained scenario: topics
+  std::string prefix = "bench";      // topic prefix
+  bool quiet = false;
+};
+
+/// Registers every option on `app` (the scenario is the first positional argument).
+void add_options(CLI::App& app, Options& options);
+
+/// Cross-field checks CLI11 cannot express. Empty string = valid.
+std::string validate(const Options& options);
+
+/// Fills `options` from argv. Returns 0 to go on, or the exit code to leave with (help
+/// printed, or a parse/validation error written to stderr).
+int parse_options(int argc, const char* const* argv, Options& options);
+
+}  // namespace ferry::bench
