@@ -60,6 +60,7 @@ void Broker::route(const MessagePtr& message, std::uint32_t from_shard) {
 }
 
 RoutePlan Broker::plan(const MessagePtr& message, std::uint32_t from_shard) {
+  bool plan_stored = false;
   if (message->retain) {
     MessagePtr kept = message;
     if (message->store_id != 0) {  // the retained copy lives apart from queued rows
@@ -68,21 +69,22 @@ RoutePlan Broker::plan(const MessagePtr& message, std::uint32_t from_shard) {
       kept = std::move(copy);
     }
     persistence_.put_retained(kept);
+    plan_stored = persistence_.enabled();
     std::lock_guard lock(retained_mutex_);
     retained_.set(kept);  // an empty payload clears [MQTT-3.3.1-6, -7]
   }
-  RoutePlan plan{message, {}};
+  RoutePlan plan{message, {}, plan_stored};
   {
     std::shared_lock lock(trie_mutex_);
     trie_.match(message->topic, SubscriberKey{from_shard, message->origin_session}, plan.matches);
   }
-  if (message->store_id != 0 && !plan.matches.empty()) {
-    persist_rows(plan);
+  if (message->store_id != 0 && !plan.matches.empty() && persist_rows(plan)) {
+    plan.stored = true;
   }
   return plan;
 }
 
-void Broker::persist_rows(const RoutePlan& plan) {
+bool Broker::persist_rows(const RoutePlan& plan) {
   bool body_written = false;
   std::lock_guard lock(directory_mutex_);
   for (const Delivery& d : plan.matches) {
@@ -96,6 +98,7 @@ void Broker::persist_rows(const RoutePlan& plan) {
     persistence_.enqueue(it->second.client_id, plan.message, item, body_written);
     body_written = true;
   }
+  return body_written;
 }
 
 void Broker::execute(const RoutePlan& plan, std::uint32_t from_shard) {

@@ -42,6 +42,7 @@ struct SessionLocation {
 struct RoutePlan {
   MessagePtr message;
   std::vector<Delivery> matches;
+  bool stored = false;  // storage rows were written for it (retained, queues)
 };
 
 /// What the broker knows of a session for persistence decisions on other shards.
@@ -98,7 +99,7 @@ class Broker {
   void set_session_info(std::uint64_t session, SessionInfo info);
 
  private:
-  void persist_rows(const RoutePlan& plan);
+  bool persist_rows(const RoutePlan& plan);
 
   BrokerOptions options_;
   Metrics metrics_;

@@ -23,7 +23,8 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
   std::uint16_t id = publish.packet_id;
   std::uint8_t qos = publish.qos;
   MessagePtr message = make_message(*session, std::move(publish));
-  if (qos == 2 && Persistence::persistent(*session)) {
+  bool dedupe_stored = qos == 2 && Persistence::persistent(*session);
+  if (dedupe_stored) {
     persistence.put_inbound_qos2(session->client_id, id);  // in the same commit as the rows
   }
   if (qos == 0 || !persistence.acks_wait()) {
@@ -36,6 +37,11 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
   // sync = "ack": acknowledge once the rows are durable. QoS 2 is also delivered only
   // then, so a publisher's resend after a crash cannot reach a subscriber twice.
   auto plan = std::make_shared<RoutePlan>(broker_.plan(message, index_));
+  if (!plan->stored && !dedupe_stored) {
+    broker_.execute(*plan, index_);  // nothing stored (no persistent subscriber): no wait
+    client.complete_ack(client.expect_ack(id, qos), true);
+    return;
+  }
   if (qos == 1) {
     broker_.execute(*plan, index_);
     plan.reset();

@@ -134,11 +134,15 @@ void Client::Impl::on_connect(const boost::system::error_code& ec) {
   }
   mqtt::Connect c;
   c.version = owner.settings_.version;
-  c.clean_start = true;
+  c.clean_start = !owner.settings_.persistent;
   c.keep_alive = owner.settings_.keep_alive;
   c.client_id = owner.settings_.client_id;
   if (c.version == mqtt::Version::v5) {
     c.properties.receive_maximum = 65535;
+    if (owner.settings_.persistent) {
+      c.clean_start = true;  // a fresh session that outlives the connection
+      c.properties.session_expiry_interval = 300;
+    }
   }
   owner.send(c);
   flush();

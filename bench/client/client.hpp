@@ -50,6 +50,7 @@ struct ClientSettings {
   mqtt::Version version = mqtt::Version::v3_1_1;
   std::string client_id;
   std::uint16_t keep_alive = 60;
+  bool persistent = false;  // keep a session (3.1.1 clean session 0, v5 expiry 300 s)
   std::size_t read_buffer = 2048;  // grows (x2, up to 256 KiB) while reads fill it
 };
 

@@ -32,6 +32,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--broker-pid", o.broker_pid, "Broker PID for RSS/CPU from /proc");
   app.add_option("--hold", o.hold, "connect: idle seconds before reading RSS")->check(CLI::NonNegativeNumber);
   app.add_option("-k,--keepalive", o.keepalive, "Keep-alive seconds")->check(CLI::Range(0, 65535));
+  app.add_flag("--persistent", o.persistent, "Clients keep sessions (clean session 0 / expiry)");
   app.add_option("--retained", o.retained, "retained: topics")->check(CLI::Range(1, 10000000));
   app.add_option("--prefix", o.prefix, "Topic prefix");
   app.add_flag("--quiet", o.quiet, "Only the summary line");

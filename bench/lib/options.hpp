@@ -33,6 +33,7 @@ struct Options {
   int broker_pid = 0;                // read RSS / CPU from /proc/PID
   double hold = 2;                   // connect: seconds to hold idle before reading RSS
   int keepalive = 60;                // seconds
+  bool persistent = false;           // clients keep sessions (stored with sqlite)
   int retained = 1000;               // retained scenario: topics
   std::string prefix = "bench";      // topic prefix
   bool quiet = false;

@@ -49,6 +49,7 @@ ClientSettings client_settings(const Options& o, const std::string& client_id) {
   s.version = o.mqtt == "5" ? mqtt::Version::v5 : mqtt::Version::v3_1_1;
   s.client_id = client_id;
   s.keep_alive = static_cast<std::uint16_t>(o.keepalive);
+  s.persistent = o.persistent;
   return s;
 }
 
