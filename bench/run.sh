@@ -77,7 +77,7 @@ max_connections = 1000000
 max_inflight_messages = 65535
 receive_maximum = 65535
 [storage]
-backend = "memory"
+backend = "${FERRY_STORAGE:-memory}"
 [auth]
 allow_anonymous = true
 EOF
@@ -199,6 +199,13 @@ for b in ferry mosquitto; do
   run fanin_q1 "$b" 1 fanin -p 16 -q 1 -s 16 -d "$DUR" -w "$WARM"
 done
 
+echo "== durability: QoS 1 fan-in, 16 publishers -> 1 persistent subscriber" >&2
+for b in ferry mosquitto; do
+  run fanin_q1_persistent "$b" 1 fanin --persistent -p 16 -q 1 -s 16 -d "$DUR" -w "$WARM"
+done
+FERRY_STORAGE=sqlite run fanin_q1_persistent_sqlite ferry 1 fanin --persistent -p 16 -q 1 -s 16 \
+  -d "$DUR" -w "$WARM"
+
 echo "== scaling: Ferry threads=2 fan-out to $TARGET_SUBS (broker on CPUs 0-1: the generator shares CPU 1)" >&2
 run "fanout_${TARGET_SUBS}_t2" ferry 2 fanout -n "$TARGET_SUBS" -s 16 -q 0 -d "$DUR" -w "$WARM"
 
@@ -224,5 +231,19 @@ for b in ferry mosquitto; do
 done
 
 report
+durability_report() {
+  local mem sql mos
+  mem=$(median fanin_q1_persistent ferry publishes_per_s)
+  sql=$(median fanin_q1_persistent_sqlite ferry publishes_per_s)
+  mos=$(median fanin_q1_persistent mosquitto publishes_per_s)
+  echo
+  echo "durability (QoS 1 fan-in, persistent subscriber), msgs/s:"
+  echo "  Ferry memory $mem   Ferry sqlite sync=ack $sql   Mosquitto (no sync on ack) $mos"
+  local r
+  r=$(ratio "$sql" "$mem")
+  echo "  sqlite/memory $r (target >= 0.5: $(awk -v r="$r" 'BEGIN { print (r >= 0.5) ? "PASS" : "FAIL" }'))" \
+    "  sqlite/Mosquitto $(ratio "$sql" "$mos")"
+}
+durability_report | tee -a "$OUT/summary.txt"
 plots
 echo "done in $(($(date +%s) - start_time)) s; CSV and plots in $OUT" >&2
