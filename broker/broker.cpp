@@ -140,6 +140,14 @@ bool Broker::unsubscribe(const std::string& filter, const std::string& group, Su
   return trie_.unsubscribe(filter, group, who);
 }
 
+void Broker::move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to) {
+  std::unique_lock lock(trie_mutex_);
+  for (const auto& [key, sub] : session.subscriptions) {
+    trie_.subscribe(sub.filter, sub.group, {to, session.id}, sub.options);
+  }
+  trie_.unsubscribe_all({from, session.id});
+}
+
 void Broker::unsubscribe_all(SubscriberKey who) {
   std::unique_lock lock(trie_mutex_);
   trie_.unsubscribe_all(who);

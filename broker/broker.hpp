@@ -85,6 +85,8 @@ class Broker {
                  const SubscriptionOptions& options);
   bool unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who);
   void unsubscribe_all(SubscriberKey who);
+  /// Re-keys a session's subscriptions from shard `from` to `to` in one step.
+  void move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to);
   std::vector<MessagePtr> retained_matching(const std::string& filter);
   std::uint64_t new_session_id() { return next_session_id_.fetch_add(1) + 1; }
 

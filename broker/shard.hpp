@@ -61,7 +61,7 @@ class Shard {
   /// Offers `message` to the local sessions in `deliveries`.
   void deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries);
   /// Gives session `id` up for a takeover on another shard; nullptr if it is gone.
-  std::unique_ptr<Session> release_session(std::uint64_t id);
+  std::unique_ptr<Session> release_session(std::uint64_t id, std::uint32_t to);
   /// Disconnects every client with `reason` (shutdown).
   void disconnect_all(mqtt::Reason reason);
   std::size_t client_count() const { return clients_.size(); }
@@ -89,6 +89,7 @@ class Shard {
   bool assign_client_id(Client& client, mqtt::Connect& connect, mqtt::Properties& props);
   struct TakeoverRequest {
     std::uint64_t serial;  // the waiting client, checked against pointer reuse
+    std::uint32_t from;    // the shard the session leaves
     Client* client;
     std::string client_id;
     std::uint64_t session;
@@ -110,7 +111,7 @@ class Shard {
   void persist_attached(Session& session);
   void end_session(Session& session);
   void publish_will(Session& session);
-  void resubscribe(Session& session);
+  void note_moved(std::uint64_t session, std::uint32_t to);
 
   void handle_publish(Client& client, mqtt::Publish&& publish);
   MessagePtr make_message(const Session& session, mqtt::Publish&& publish);
@@ -132,6 +133,13 @@ class Shard {
   std::thread thread_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<Client*, std::unique_ptr<Client>> clients_;
+  /// Sessions that left for another shard, so deliveries matched before their
+  /// subscriptions moved can follow them. Entries are dropped after a few seconds.
+  struct Moved {
+    std::uint32_t shard;
+    Clock::time_point at;
+  };
+  std::unordered_map<std::uint64_t, Moved> moved_;
   std::unique_ptr<transports::egress::Egress> egress_;
   std::vector<Client*> dirty_;
   std::vector<transports::egress::WriteRequest> write_batch_;

@@ -255,14 +255,25 @@ void Shard::handle_disconnect(Client& client, const mqtt::Disconnect& disconnect
 }
 
 void Shard::deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries) {
+  std::vector<Delivery> forward;
   for (const Delivery& d : deliveries) {
     auto it = sessions_.find(d.who.session);
     if (it == sessions_.end()) {
-      continue;  // ended or moved since the match
+      // Moved to another shard since the match: follow it (the session was posted there
+      // first, so it arrives before this). Otherwise it ended: nothing to do.
+      if (auto moved = moved_.find(d.who.session); moved != moved_.end()) {
+        forward.push_back(d);
+      }
+      continue;
     }
     mqtt::Outgoing item{message, std::min(message->qos, d.qos),
                         d.retain_as_published && message->retain, d.subscription_ids};
     offer(*it->second, std::move(item));
+  }
+  for (const Delivery& d : forward) {
+    Shard& target = broker_.shard(moved_.at(d.who.session).shard);
+    auto batch = std::make_shared<std::vector<Delivery>>(1, d);
+    target.loop().post([&target, message, batch] { target.deliver(message, *batch); });
   }
 }
 

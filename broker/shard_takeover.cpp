@@ -48,22 +48,26 @@ void Shard::take_over_local(Client& client, Session& session, mqtt::Connect&& co
 void Shard::take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
                              mqtt::Connect&& connect, mqtt::Properties&& props) {
   auto request = std::make_shared<TakeoverRequest>(
-      TakeoverRequest{client.serial, &client, client.client_id, session_id, std::move(connect),
-                      std::move(props)});
+      TakeoverRequest{client.serial, from, &client, client.client_id, session_id,
+                      std::move(connect), std::move(props)});
   Shard& owner = broker_.shard(from);
-  owner.loop().post([this, &owner, request] {
-    auto moved = std::make_shared<std::unique_ptr<Session>>(owner.release_session(request->session));
+  std::uint32_t to = index_;
+  owner.loop().post([this, &owner, request, to] {
+    auto moved =
+        std::make_shared<std::unique_ptr<Session>>(owner.release_session(request->session, to));
     loop_.post([this, request, moved] { receive_session(*request, std::move(*moved)); });
   });
 }
 
-std::unique_ptr<Session> Shard::release_session(std::uint64_t id) {
+/// The subscriptions stay in the trie under this shard until the new shard re-keys them;
+/// what is matched meanwhile is forwarded (see deliver).
+std::unique_ptr<Session> Shard::release_session(std::uint64_t id, std::uint32_t to) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
     return nullptr;
   }
   take_from_client(*it->second);
-  broker_.unsubscribe_all({index_, id});
+  note_moved(id, to);
   it->second->expiry_timer.reset();
   std::unique_ptr<Session> moving = std::move(it->second);
   sessions_.erase(it);
@@ -79,7 +83,7 @@ void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> a
     Session& s = *arriving;
     sessions_[s.id] = std::move(arriving);
     broker_.set_session(client_id, {index_, s.id, false});
-    resubscribe(s);
+    broker_.move_subscriptions(s, request.from, index_);
     session = &s;
     if (!client_alive) {
       detach(s, false);  // the new client left while we waited: keep or end the session
@@ -105,10 +109,12 @@ void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> a
          std::move(request.props));
 }
 
-void Shard::resubscribe(Session& session) {
-  for (const auto& [key, sub] : session.subscriptions) {
-    broker_.subscribe(sub.filter, sub.group, {index_, session.id}, sub.options);
-  }
+void Shard::note_moved(std::uint64_t session, std::uint32_t to) {
+  auto now = Clock::now();
+  std::erase_if(moved_, [&](const auto& entry) {
+    return now - entry.second.at > std::chrono::seconds(10);  // long past any in-flight match
+  });
+  moved_[session] = {to, now};
 }
 
 }  // namespace ferry::broker
