@@ -18,7 +18,9 @@ Broker::Broker(const BrokerOptions& options, std::unique_ptr<storage::Storage> s
   }
 }
 
-Broker::~Broker() { stop(); }
+Broker::~Broker() {
+  stop();
+}
 
 void Broker::start() {
   for (auto& shard : shards_) {

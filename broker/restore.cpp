@@ -56,9 +56,10 @@ void Broker::restore() {
       return;
     }
     Session& s = *it->second;
-    StoredSubscription sub{r.filter, "", {r.options.qos, r.options.no_local,
-                                          r.options.retain_as_published,
-                                          r.options.retain_handling, r.subscription_id}};
+    StoredSubscription sub{r.filter,
+                           "",
+                           {r.options.qos, r.options.no_local, r.options.retain_as_published,
+                            r.options.retain_handling, r.subscription_id}};
     if (auto shared = mqtt::parse_shared(r.filter)) {
       sub.filter = std::string(shared->filter);
       sub.group = std::string(shared->group);
@@ -85,8 +86,8 @@ void Broker::restore() {
       ++counts.orphans;
       return;
     }
-    mqtt::Outgoing item{body->second, q.qos, q.retain, std::move(q.subscription_ids),
-                        q.packet_id, q.released};
+    mqtt::Outgoing item{body->second, q.qos,     q.retain, std::move(q.subscription_ids),
+                        q.packet_id,  q.released};
     auto& state = session->second->state;
     if (q.packet_id != 0) {
       state.inflight.push_back(std::move(item));  // resent with DUP on reconnect
@@ -129,9 +130,10 @@ void Shard::start_restored(std::int64_t now_wall) {
       expired.push_back(id);
       continue;
     }
-    std::uint32_t left = s.expiry_interval == never_expires
-                             ? never_expires
-                             : static_cast<std::uint32_t>(s.expiry_interval - (now_wall - offline_since));
+    std::uint32_t left =
+        s.expiry_interval == never_expires
+            ? never_expires
+            : static_cast<std::uint32_t>(s.expiry_interval - (now_wall - offline_since));
     std::uint32_t full = s.expiry_interval;
     s.expiry_interval = left;
     detach(s, false);  // starts the will and expiry countdowns

@@ -30,12 +30,12 @@ struct Session {
   mqtt::Version version = mqtt::Version::v3_1_1;
   mqtt::SessionState state;
   std::uint32_t expiry_interval = 0;  // seconds after disconnect; never_expires = forever
-  std::unique_ptr<mqtt::Will> will;  // held apart: most sessions have none
+  std::unique_ptr<mqtt::Will> will;   // held apart: most sessions have none
   std::uint32_t will_delay = 0;
   /// Keyed by the filter as the client wrote it (with any "$share/group/" prefix).
   std::map<std::string, StoredSubscription> subscriptions;
-  Client* client = nullptr;  // the attached connection on this shard, if any
-  bool stored = false;       // written to storage (so its end must erase it there)
+  Client* client = nullptr;          // the attached connection on this shard, if any
+  bool stored = false;               // written to storage (so its end must erase it there)
   std::int64_t disconnected_at = 0;  // restore only: wall-clock seconds when it went offline
   std::unique_ptr<transports::Timer> expiry_timer;
   std::unique_ptr<transports::Timer> will_timer;

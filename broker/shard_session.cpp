@@ -48,8 +48,7 @@ void Shard::attach(Client& client, Session& session, bool present, mqtt::Connect
   persist_attached(session);
   spdlog::info("connect client={} peer={} transport={} version={} clean={} keepalive={} present={}",
                client.client_id, client.link_info().peer, client.link_info().transport,
-               version_name(connect.version), connect.clean_start,
-               client.keep_alive(), present);
+               version_name(connect.version), connect.clean_start, client.keep_alive(), present);
   client.accept(session, present, std::move(props));
 }
 
@@ -148,8 +147,8 @@ void Shard::publish_will(Session& session) {
 void Shard::client_closed(Client& client, std::error_code error) {
   log_close(client, error);
   if (Session* session = client.session) {
-    bool graceful = client.client_disconnect &&
-                    *client.client_disconnect != mqtt::Reason::disconnect_with_will;
+    bool graceful =
+        client.client_disconnect && *client.client_disconnect != mqtt::Reason::disconnect_with_will;
     detach(*session, graceful);
   }
   Metrics::add(broker_.metrics().connections_current, static_cast<std::uint64_t>(-1));

@@ -75,8 +75,7 @@ std::unique_ptr<Session> Shard::release_session(std::uint64_t id, std::uint32_t 
 }
 
 void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> arriving) {
-  bool client_alive =
-      clients_.contains(request.client) && request.client->serial == request.serial;
+  bool client_alive = clients_.contains(request.client) && request.client->serial == request.serial;
   const std::string& client_id = request.client_id;
   Session* session = nullptr;
   if (arriving) {
@@ -105,8 +104,7 @@ void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> a
     broker_.set_session(client_id, location);
     session = &create_session(client_id, location.session);
   }
-  attach(*request.client, *session, present, std::move(request.connect),
-         std::move(request.props));
+  attach(*request.client, *session, present, std::move(request.connect), std::move(request.props));
 }
 
 void Shard::note_moved(std::uint64_t session, std::uint32_t to) {

@@ -27,8 +27,8 @@ struct SnGatewayOptions {
 };
 
 struct SnGatewayStats {
-  std::uint64_t malformed = 0;     // undecodable datagrams, dropped
-  std::uint64_t unexpected = 0;    // datagrams from unknown clients that are not CONNECT
+  std::uint64_t malformed = 0;   // undecodable datagrams, dropped
+  std::uint64_t unexpected = 0;  // datagrams from unknown clients that are not CONNECT
   std::uint64_t qos_minus_one = 0;
 };
 

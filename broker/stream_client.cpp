@@ -5,7 +5,7 @@
 namespace ferry::broker {
 
 StreamClient::StreamClient(Shard& shard, std::unique_ptr<transports::Link> link,
-               const mqtt::ConnectionLimits& limits)
+                           const mqtt::ConnectionLimits& limits)
     : shard_(shard), link_(std::move(link)), connection_(limits), timer_(shard.loop()) {}
 
 void StreamClient::start() {

@@ -47,8 +47,8 @@ struct ListenerConfig {
   std::uint32_t max_connections = 0;  // 0 = only limits.max_connections applies
   std::string unix_mode;              // octal permissions like "0660"; empty = default
   // mqttsn only:
-  int gateway_id = 1;                       // GwId in ADVERTISE/GWINFO, 0..255
-  std::string broadcast;                    // host:port for ADVERTISE; empty = discovery off
+  int gateway_id = 1;                        // GwId in ADVERTISE/GWINFO, 0..255
+  std::string broadcast;                     // host:port for ADVERTISE; empty = discovery off
   std::uint32_t advertise_interval_s = 900;  // seconds between ADVERTISEs
 
   bool operator==(const ListenerConfig&) const = default;
@@ -69,8 +69,8 @@ struct LimitsConfig {
 };
 
 struct StorageConfig {
-  std::string backend = "sqlite";  // sqlite | memory
-  std::string sync = "ack";        // ack | periodic | off (sqlite only)
+  std::string backend = "sqlite";        // sqlite | memory
+  std::string sync = "ack";              // ack | periodic | off (sqlite only)
   std::uint32_t sync_interval_ms = 100;  // periodic: longest time between commits
 
   bool operator==(const StorageConfig&) const = default;

@@ -217,9 +217,8 @@ const std::vector<Field<PredefinedTopic>>& predefined_fields() {
       string<P>(
           "topic", [](P & p) -> auto& { return p.topic; }, valid_name),
       string<P>(
-          "client", [](P & p) -> auto& { return p.client; }, [](const std::string&) {
-            return std::string();
-          }),
+          "client", [](P & p) -> auto& { return p.client; },
+          [](const std::string&) { return std::string(); }),
   };
   return fields;
 }

@@ -159,7 +159,8 @@ class Loader {
   }
 
   void load_predefined(const toml::table& table, Config& config) {
-    const std::string prefix = fmt::format("mqttsn.predefined[{}]", config.mqttsn.predefined.size());
+    const std::string prefix =
+        fmt::format("mqttsn.predefined[{}]", config.mqttsn.predefined.size());
     PredefinedTopic topic;
     apply_table(table, detail::predefined_fields(), prefix, topic);
     if (topic.id == 0 || topic.topic.empty()) {

@@ -45,11 +45,11 @@ struct SubscriptionRecord {
 struct QueuedRecord {
   std::string client_id;
   MessageId message = 0;
-  std::uint8_t qos = 1;          // granted QoS for this session
-  bool retain = false;           // retain flag as it will be sent
+  std::uint8_t qos = 1;  // granted QoS for this session
+  bool retain = false;   // retain flag as it will be sent
   std::vector<std::uint32_t> subscription_ids;
-  std::uint16_t packet_id = 0;   // 0 = not sent yet (queued)
-  bool released = false;         // QoS 2: PUBREC received, PUBREL sent
+  std::uint16_t packet_id = 0;  // 0 = not sent yet (queued)
+  bool released = false;        // QoS 2: PUBREC received, PUBREL sent
 };
 
 /// An application message with its id. Message expiry is stored as wall-clock time by

@@ -12,6 +12,8 @@ struct EventLoop::Impl {
   std::atomic<const void*> running_thread{nullptr};
 };
 
-inline boost::asio::io_context& io_of(EventLoop& loop) { return loop.impl().io; }
+inline boost::asio::io_context& io_of(EventLoop& loop) {
+  return loop.impl().io;
+}
 
 }  // namespace ferry::transports

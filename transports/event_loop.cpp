@@ -29,9 +29,13 @@ void EventLoop::run() {
   impl_->running_thread = nullptr;
 }
 
-void EventLoop::stop() { impl_->io.stop(); }
+void EventLoop::stop() {
+  impl_->io.stop();
+}
 
-bool EventLoop::running_here() const { return impl_->running_thread == this_thread_tag(); }
+bool EventLoop::running_here() const {
+  return impl_->running_thread == this_thread_tag();
+}
 
 struct Timer::Impl {
   explicit Impl(boost::asio::io_context& io) : timer(io) {}
@@ -50,6 +54,8 @@ void Timer::start(std::uint32_t ms, std::function<void()> on_expiry) {
   });
 }
 
-void Timer::cancel() { impl_->timer.cancel(); }
+void Timer::cancel() {
+  impl_->timer.cancel();
+}
 
 }  // namespace ferry::transports

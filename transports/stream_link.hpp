@@ -83,18 +83,17 @@ class StreamLink final : public Link {
       return;
     }
     reading_ = true;
-    socket_.async_wait(Socket::wait_read,
-                       [this, alive = alive_](boost::system::error_code ec) {
-                         if (!*alive) {
-                           return;
-                         }
-                         reading_ = false;
-                         if (ec) {
-                           fail(ec);
-                           return;
-                         }
-                         drain_socket();
-                       });
+    socket_.async_wait(Socket::wait_read, [this, alive = alive_](boost::system::error_code ec) {
+      if (!*alive) {
+        return;
+      }
+      reading_ = false;
+      if (ec) {
+        fail(ec);
+        return;
+      }
+      drain_socket();
+    });
   }
 
   void drain_socket() {

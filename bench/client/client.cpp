@@ -23,7 +23,9 @@ namespace {
 
 constexpr std::size_t max_read_buffer = 256 * 1024;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint16_t be16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 
 /// Reads a PUBLISH without allocating: the hot path of every subscriber. Everything else
 /// goes through mqtt::decode. Returns false when the packet is malformed.
@@ -104,14 +106,16 @@ Client::Client(asio::io_context& io, ClientHandler& handler, ClientSettings sett
 
 Client::~Client() = default;
 
-void Client::start() { impl_->connect(); }
+void Client::start() {
+  impl_->connect();
+}
 
 void Client::Impl::connect() {
   const auto& s = owner.settings_;
   auto done = [this](const boost::system::error_code& ec) { on_connect(ec); };
   if (!s.unix_path.empty()) {
-    socket.async_connect(generic_stream::endpoint(asio::local::stream_protocol::endpoint(s.unix_path)),
-                         done);
+    socket.async_connect(
+        generic_stream::endpoint(asio::local::stream_protocol::endpoint(s.unix_path)), done);
     return;
   }
   boost::system::error_code ec;
@@ -153,8 +157,9 @@ void Client::Impl::read() {
   if (rbuf.size() - have < 512) {
     rbuf.resize(rbuf.size() * 2);
   }
-  socket.async_read_some(asio::buffer(rbuf.data() + have, rbuf.size() - have),
-                         [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
+  socket.async_read_some(
+      asio::buffer(rbuf.data() + have, rbuf.size() - have),
+      [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
 }
 
 void Client::Impl::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -224,8 +229,7 @@ bool Client::Impl::dispatch(const mqtt::Frame& f, std::span<const std::uint8_t> 
   }
   mqtt::Decoded d = mqtt::decode(f, body, owner.settings_.version);
   if (!d.ok()) {
-    fail("undecodable packet from broker, reason 0x" +
-         std::to_string(static_cast<int>(d.reason)));
+    fail("undecodable packet from broker, reason 0x" + std::to_string(static_cast<int>(d.reason)));
     return false;
   }
   dispatch_decoded(d.packet);
@@ -268,9 +272,13 @@ void Client::send_publish(const mqtt::Publish& head, std::string_view payload) {
   impl_->out.append(payload);
 }
 
-std::size_t Client::queued() const { return impl_->out.size(); }
+std::size_t Client::queued() const {
+  return impl_->out.size();
+}
 
-void Client::flush() { impl_->flush(); }
+void Client::flush() {
+  impl_->flush();
+}
 
 void Client::Impl::flush() {
   if (write_active || out.empty() || closed) {
@@ -316,9 +324,12 @@ void Client::close(bool reset) {
   impl_->socket.close(ignored);
 }
 
-bool Client::open() const { return !impl_->closed; }
+bool Client::open() const {
+  return !impl_->closed;
+}
 
-asio::io_context& Client::io() { return impl_->io; }
+asio::io_context& Client::io() {
+  return impl_->io;
+}
 
 }  // namespace ferry::bench
-

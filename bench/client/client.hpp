@@ -33,14 +33,14 @@ struct PublishView {
 class ClientHandler {
  public:
   virtual ~ClientHandler() = default;
-  virtual void on_connected(Client& c) = 0;                 // CONNACK accepted
+  virtual void on_connected(Client& c) = 0;  // CONNACK accepted
   virtual void on_error(Client& c, const std::string& what) = 0;
   virtual void on_publish(Client& c, const PublishView& p) {}
   /// PUBACK or PUBCOMP for one of our publishes (the packet id is free again).
   virtual void on_publish_done(Client& c, std::uint16_t packet_id) {}
   virtual void on_suback(Client& c, const mqtt::Suback& s) {}
-  virtual void on_read_done(Client& c) {}                   // after each read's packets
-  virtual void on_drained(Client& c) {}                     // a write finished
+  virtual void on_read_done(Client& c) {}  // after each read's packets
+  virtual void on_drained(Client& c) {}    // a write finished
 };
 
 struct ClientSettings {
@@ -50,7 +50,7 @@ struct ClientSettings {
   mqtt::Version version = mqtt::Version::v3_1_1;
   std::string client_id;
   std::uint16_t keep_alive = 60;
-  bool persistent = false;  // keep a session (3.1.1 clean session 0, v5 expiry 300 s)
+  bool persistent = false;         // keep a session (3.1.1 clean session 0, v5 expiry 300 s)
   std::size_t read_buffer = 2048;  // grows (x2, up to 256 KiB) while reads fill it
 };
 

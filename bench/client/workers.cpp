@@ -12,11 +12,14 @@ struct Workers::Guard {
 Workers::Workers(int threads) {
   for (int i = 0; i < threads; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
-    guards_.push_back(std::make_unique<Guard>(Guard{boost::asio::make_work_guard(*contexts_.back())}));
+    guards_.push_back(
+        std::make_unique<Guard>(Guard{boost::asio::make_work_guard(*contexts_.back())}));
   }
 }
 
-Workers::~Workers() { stop(); }
+Workers::~Workers() {
+  stop();
+}
 
 void Workers::start() {
   for (auto& io : contexts_) {

@@ -54,7 +54,9 @@ void Histogram::merge(const Histogram& other) {
   sum_ += other.sum_;
 }
 
-void Histogram::reset() { *this = Histogram{}; }
+void Histogram::reset() {
+  *this = Histogram{};
+}
 
 double Histogram::mean() const {
   return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_);

@@ -14,7 +14,7 @@ class Histogram {
   static constexpr int sub_bits = 8;
   static constexpr std::uint64_t sub_count = 1ULL << sub_bits;  // 256
   static constexpr std::uint64_t half_count = sub_count / 2;    // 128
-  static constexpr int max_shift = 40;                           // values up to 2^48
+  static constexpr int max_shift = 40;                          // values up to 2^48
   static constexpr std::size_t bucket_count = sub_count + max_shift * half_count;
   static constexpr std::uint64_t max_trackable = (sub_count << max_shift) - 1;
 

@@ -21,16 +21,22 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("-p,--publishers", o.publishers, "Publishers")->check(CLI::Range(1, 65535));
   app.add_option("-n,--subscribers", o.subscribers, "Subscribers")->check(CLI::Range(1, 100000));
   app.add_option("--groups", o.groups, "mesh: topic groups")->check(CLI::Range(1, 65535));
-  app.add_option("-r,--rate", o.rate, "Total publishes/s (0 = flat out)")->check(CLI::NonNegativeNumber);
+  app.add_option("-r,--rate", o.rate, "Total publishes/s (0 = flat out)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("-d,--duration", o.duration, "Measured seconds")->check(CLI::PositiveNumber);
   app.add_option("-w,--warmup", o.warmup, "Warm-up seconds")->check(CLI::NonNegativeNumber);
-  app.add_option("--drain", o.drain, "Longest wait for last deliveries (s)")->check(CLI::NonNegativeNumber);
-  app.add_option("--window", o.window, "In-flight publishes per publisher")->check(CLI::Range(1, 65535));
+  app.add_option("--drain", o.drain, "Longest wait for last deliveries (s)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--window", o.window, "In-flight publishes per publisher")
+      ->check(CLI::Range(1, 65535));
   app.add_option("-t,--threads", o.threads, "Generator threads")->check(CLI::Range(1, 64));
-  app.add_option("-c,--connections", o.connections, "connect: connections")->check(CLI::Range(1, 1000000));
-  app.add_option("--concurrency", o.concurrency, "Connection attempts in flight")->check(CLI::Range(1, 100000));
+  app.add_option("-c,--connections", o.connections, "connect: connections")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--concurrency", o.concurrency, "Connection attempts in flight")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--broker-pid", o.broker_pid, "Broker PID for RSS/CPU from /proc");
-  app.add_option("--hold", o.hold, "connect: idle seconds before reading RSS")->check(CLI::NonNegativeNumber);
+  app.add_option("--hold", o.hold, "connect: idle seconds before reading RSS")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("-k,--keepalive", o.keepalive, "Keep-alive seconds")->check(CLI::Range(0, 65535));
   app.add_flag("--persistent", o.persistent, "Clients keep sessions (clean session 0 / expiry)");
   app.add_option("--retained", o.retained, "retained: topics")->check(CLI::Range(1, 10000000));

@@ -11,31 +11,31 @@ class App;
 namespace ferry::bench {
 
 struct Options {
-  std::string scenario;              // fanin fanout mesh latency connect retained
-  std::string broker = "ferry";      // label printed in the summary line
+  std::string scenario;          // fanin fanout mesh latency connect retained
+  std::string broker = "ferry";  // label printed in the summary line
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
-  std::string unix_path;             // non-empty: connect over this Unix socket instead
-  std::string mqtt = "3.1.1";        // "3.1.1" or "5"
+  std::string unix_path;       // non-empty: connect over this Unix socket instead
+  std::string mqtt = "3.1.1";  // "3.1.1" or "5"
   int qos = 0;
-  std::size_t payload = 16;          // bytes; at least payload_header_size for pub/sub
+  std::size_t payload = 16;  // bytes; at least payload_header_size for pub/sub
   int publishers = 1;
   int subscribers = 1;
-  int groups = 4;                    // mesh: topic groups
-  double rate = 0;                   // total publishes/s; 0 = flat out
-  double duration = 5;               // measured seconds
-  double warmup = 1;                 // seconds before measuring
-  double drain = 10;                 // longest wait for the last deliveries and acks
-  int window = 64;                   // in-flight publishes per publisher
-  int threads = 1;                   // generator threads (one io_context each)
-  int connections = 1000;            // connect scenario
-  int concurrency = 64;              // connection attempts in flight at once
-  int broker_pid = 0;                // read RSS / CPU from /proc/PID
-  double hold = 2;                   // connect: seconds to hold idle before reading RSS
-  int keepalive = 60;                // seconds
-  bool persistent = false;           // clients keep sessions (stored with sqlite)
-  int retained = 1000;               // retained scenario: topics
-  std::string prefix = "bench";      // topic prefix
+  int groups = 4;                // mesh: topic groups
+  double rate = 0;               // total publishes/s; 0 = flat out
+  double duration = 5;           // measured seconds
+  double warmup = 1;             // seconds before measuring
+  double drain = 10;             // longest wait for the last deliveries and acks
+  int window = 64;               // in-flight publishes per publisher
+  int threads = 1;               // generator threads (one io_context each)
+  int connections = 1000;        // connect scenario
+  int concurrency = 64;          // connection attempts in flight at once
+  int broker_pid = 0;            // read RSS / CPU from /proc/PID
+  double hold = 2;               // connect: seconds to hold idle before reading RSS
+  int keepalive = 60;            // seconds
+  bool persistent = false;       // clients keep sessions (stored with sqlite)
+  int retained = 1000;           // retained scenario: topics
+  std::string prefix = "bench";  // topic prefix
   bool quiet = false;
 };
 

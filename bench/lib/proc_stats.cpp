@@ -49,7 +49,8 @@ std::optional<double> cpu_seconds(int pid) {
 }
 
 std::optional<double> run_queue_wait_seconds(int pid) {
-  const std::string dir = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/task";
+  const std::string dir =
+      "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/task";
   std::error_code ec;
   std::uint64_t wait_ns = 0;
   bool any = false;

@@ -14,7 +14,9 @@ class Summary {
   Summary& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
   Summary& add(const std::string& key, std::uint64_t value);
   Summary& add(const std::string& key, std::int64_t value);
-  Summary& add(const std::string& key, int value) { return add(key, static_cast<std::int64_t>(value)); }
+  Summary& add(const std::string& key, int value) {
+    return add(key, static_cast<std::int64_t>(value));
+  }
   /// Doubles keep `decimals` digits after the point.
   Summary& add(const std::string& key, double value, int decimals = 1);
   std::string line() const;

@@ -18,7 +18,8 @@ void RunState::error(const std::string& what) {
 Launcher::Launcher(Workers& workers, int concurrency)
     : workers_(workers),
       queues_(workers.size()),
-      per_thread_(std::max<std::size_t>(1, static_cast<std::size_t>(concurrency) / workers.size())) {}
+      per_thread_(
+          std::max<std::size_t>(1, static_cast<std::size_t>(concurrency) / workers.size())) {}
 
 void Launcher::add(std::size_t thread, Client* client) {
   queues_[thread % queues_.size()].clients.push_back(client);
@@ -53,7 +54,8 @@ ClientSettings client_settings(const Options& o, const std::string& client_id) {
   return s;
 }
 
-bool wait_until(const std::function<bool()>& done, double timeout, const std::function<void()>& tick) {
+bool wait_until(const std::function<bool()>& done, double timeout,
+                const std::function<void()>& tick) {
   const auto start = std::chrono::steady_clock::now();
   auto last_tick = start;
   while (!done()) {

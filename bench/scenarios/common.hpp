@@ -33,7 +33,7 @@ struct RunState {
   std::atomic<bool> measuring{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> published{0};
-  std::atomic<std::uint64_t> expected{0};   // deliveries the publishes so far should cause
+  std::atomic<std::uint64_t> expected{0};  // deliveries the publishes so far should cause
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> completed{0};  // PUBACK / PUBCOMP received
   std::mutex mutex;
@@ -48,8 +48,8 @@ class Launcher {
  public:
   Launcher(Workers& workers, int concurrency);
   void add(std::size_t thread, Client* client);
-  void start();                    // main thread
-  void next(std::size_t thread);   // on `thread`
+  void start();                   // main thread
+  void next(std::size_t thread);  // on `thread`
 
  private:
   struct Queue {

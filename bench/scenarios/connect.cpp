@@ -17,7 +17,10 @@ class IdleClient : public ClientHandler {
  public:
   IdleClient(RunState& state, Launcher& launcher, std::size_t thread, boost::asio::io_context& io,
              ClientSettings settings)
-      : state_(state), launcher_(launcher), thread_(thread), client_(io, *this, std::move(settings)) {}
+      : state_(state),
+        launcher_(launcher),
+        thread_(thread),
+        client_(io, *this, std::move(settings)) {}
   Client& client() { return client_; }
   bool connected() const { return connected_; }
 
@@ -82,17 +85,18 @@ int run_connect(const Options& o) {
               std::to_string(connect_secs) + " s");
   // Hold idle; keep-alive pings every keepalive/2 seconds when the hold is that long.
   auto last_ping = std::chrono::steady_clock::now();
-  wait_until([] { return false; }, o.hold, [&] {
-    if (o.keepalive > 0 && seconds_since(last_ping) >= o.keepalive / 2.0) {
-      last_ping = std::chrono::steady_clock::now();
-      for_each_on_thread(workers, clients, [](IdleClient& c) {
-        if (c.client().open()) {
-          c.client().send(mqtt::Pingreq{});
-          c.client().flush();
-        }
-      });
-    }
-  });
+  wait_until([] { return false; }, o.hold,
+             [&] {
+               if (o.keepalive > 0 && seconds_since(last_ping) >= o.keepalive / 2.0) {
+                 last_ping = std::chrono::steady_clock::now();
+                 for_each_on_thread(workers, clients, [](IdleClient& c) {
+                   if (c.client().open()) {
+                     c.client().send(mqtt::Pingreq{});
+                     c.client().flush();
+                   }
+                 });
+               }
+             });
   const auto rss_after = rss_bytes(o.broker_pid);
   std::atomic<int> still_open{0};
   for_each_on_thread(workers, clients, [&](IdleClient& c) {
@@ -102,19 +106,25 @@ int run_connect(const Options& o) {
   workers.stop();
 
   const bool have_rss = o.broker_pid > 0 && rss_before && rss_after;
-  const std::int64_t delta = have_rss ? static_cast<std::int64_t>(*rss_after) - static_cast<std::int64_t>(*rss_before) : 0;
+  const std::int64_t delta =
+      have_rss ? static_cast<std::int64_t>(*rss_after) - static_cast<std::int64_t>(*rss_before) : 0;
   const bool failed = connected < C || still_open < connected;
   Summary sum;
-  sum.add("scenario", "connect").add("broker", o.broker).add("mqtt", o.mqtt).add("threads", o.threads);
+  sum.add("scenario", "connect")
+      .add("broker", o.broker)
+      .add("mqtt", o.mqtt)
+      .add("threads", o.threads);
   sum.add("conns", C).add("connected", connected).add("held", still_open);
   sum.add("connect_s", connect_secs, 3).add("connects_per_s", connected / connect_secs, 0);
   sum.add("rss_before_kb", have_rss ? static_cast<std::int64_t>(*rss_before / 1024) : -1);
   sum.add("rss_after_kb", have_rss ? static_cast<std::int64_t>(*rss_after / 1024) : -1);
-  sum.add("bytes_per_conn", have_rss && connected > 0 ? static_cast<double>(delta) / connected : -1.0, 0);
+  sum.add("bytes_per_conn",
+          have_rss && connected > 0 ? static_cast<double>(delta) / connected : -1.0, 0);
   sum.add("client_errors", state.failed.load()).add("verify", failed ? "FAIL" : "ok");
   if (failed) {
-    std::cerr << "[ferry-bench] CONNECT FAILED: " << connected << "/" << C << " connected, " << still_open
-              << " still open after the hold; first error: " << state.first_error << std::endl;
+    std::cerr << "[ferry-bench] CONNECT FAILED: " << connected << "/" << C << " connected, "
+              << still_open << " still open after the hold; first error: " << state.first_error
+              << std::endl;
   }
   std::cout << sum.line() << std::endl;
   return failed ? 1 : 0;

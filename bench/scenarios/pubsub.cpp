@@ -98,8 +98,9 @@ bool connect_all(Run& run, const Options& o, Launcher& launcher, int count, cons
   const auto start = std::chrono::steady_clock::now();
   launcher.start();
   const int want = before + count;
-  const bool ok = wait_until(
-      [&] { return run.state.ready.load() >= want || run.state.failed.load() > 0; }, 30 + count / 200.0);
+  const bool ok =
+      wait_until([&] { return run.state.ready.load() >= want || run.state.failed.load() > 0; },
+                 30 + count / 200.0);
   note(o, "connected " + std::to_string(run.state.ready.load() - before) + " " + what + " in " +
               std::to_string(seconds_since(start)) + " s");
   return ok && run.state.failed.load() == 0;
@@ -116,17 +117,17 @@ void create_clients(Run& run, const Options& o, const Topology& t) {
   const std::size_t T = run.workers.size();
   for (int s = 0; s < o.subscribers; ++s) {
     SubscriberConfig c{t.sub_filters[s], o.qos, s % T, &run.latency[s % T]};
-    run.subs.push_back(std::make_unique<Subscriber>(run.state, run.pacer.get(), run.sub_launcher, c,
-                                                    run.workers.io(s % T),
-                                                    client_settings(o, "bench-sub-" + std::to_string(s))));
+    run.subs.push_back(std::make_unique<Subscriber>(
+        run.state, run.pacer.get(), run.sub_launcher, c, run.workers.io(s % T),
+        client_settings(o, "bench-sub-" + std::to_string(s))));
     run.sub_launcher.add(s % T, &run.subs.back()->client());
   }
   for (int p = 0; p < o.publishers; ++p) {
     PublisherConfig c{static_cast<std::uint16_t>(p), t.pub_topics[p], o.qos, o.payload, o.window,
-                      o.rate / o.publishers, t.fanout[p], p % T};
-    run.pubs.push_back(std::make_unique<Publisher>(run.state, run.pacer.get(), run.pub_launcher, c,
-                                                   run.workers.io(p % T),
-                                                   client_settings(o, "bench-pub-" + std::to_string(p))));
+                      o.rate / o.publishers,         t.fanout[p],     p % T};
+    run.pubs.push_back(std::make_unique<Publisher>(
+        run.state, run.pacer.get(), run.pub_launcher, c, run.workers.io(p % T),
+        client_settings(o, "bench-pub-" + std::to_string(p))));
     run.pub_launcher.add(p % T, &run.pubs.back()->client());
   }
 }
@@ -166,8 +167,9 @@ Results collect(Run& run, const Topology& t) {
     r.published.push_back(p->published());
   }
   for (std::size_t s = 0; s < run.subs.size(); ++s) {
-    r.counts.merge(run.subs[s]->verifier().totals(
-        r.published, [&](std::uint32_t p) { return t.follows(static_cast<int>(s), static_cast<int>(p)); }));
+    r.counts.merge(run.subs[s]->verifier().totals(r.published, [&](std::uint32_t p) {
+      return t.follows(static_cast<int>(s), static_cast<int>(p));
+    }));
   }
   for (auto& h : run.latency) {
     r.latency.merge(h);
@@ -182,7 +184,9 @@ int report(const Options& o, Run& run, const Snapshot& a, const Snapshot& b, con
   const bool failed = !why.empty() || run.state.failed.load() > 0;
   Summary sum;
   sum.add("scenario", o.scenario).add("broker", o.broker).add("mqtt", o.mqtt).add("qos", o.qos);
-  sum.add("payload", static_cast<std::uint64_t>(o.payload)).add("pubs", o.publishers).add("subs", o.subscribers);
+  sum.add("payload", static_cast<std::uint64_t>(o.payload))
+      .add("pubs", o.publishers)
+      .add("subs", o.subscribers);
   sum.add("threads", o.threads).add("rate", o.rate, 0).add("seconds", secs, 2);
   sum.add("publishes_per_s", (b.published - a.published) / secs, 0);
   sum.add("deliveries_per_s", (b.delivered - a.delivered) / secs, 0);

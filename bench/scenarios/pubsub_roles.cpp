@@ -12,8 +12,8 @@ namespace ferry::bench {
 namespace asio = boost::asio;
 
 namespace {
-constexpr int burst = 32;                        // publishes per pump before yielding
-constexpr std::size_t max_queued = 64 * 1024;    // bytes queued in the client before pausing
+constexpr int burst = 32;                      // publishes per pump before yielding
+constexpr std::size_t max_queued = 64 * 1024;  // bytes queued in the client before pausing
 constexpr auto rate_tick = std::chrono::microseconds(500);
 }  // namespace
 

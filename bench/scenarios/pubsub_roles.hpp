@@ -26,7 +26,7 @@ class Pacer {
   explicit Pacer(std::uint64_t limit) : limit_(limit) {}
   bool allows(const RunState& s) const;
   void park(Publisher* p);
-  void on_delivered();   // any thread, after deliveries were counted in RunState
+  void on_delivered();     // any thread, after deliveries were counted in RunState
   void tick(RunState& s);  // main thread, every 50 ms
   std::uint64_t stalls() const { return stalls_; }
 
@@ -48,8 +48,8 @@ struct PublisherConfig {
   int qos = 0;
   std::size_t payload = 16;
   int window = 64;
-  double rate = 0;            // this publisher's publishes/s; 0 = flat out
-  std::uint64_t fanout = 1;   // deliveries one publish should cause
+  double rate = 0;           // this publisher's publishes/s; 0 = flat out
+  std::uint64_t fanout = 1;  // deliveries one publish should cause
   std::size_t thread = 0;
 };
 

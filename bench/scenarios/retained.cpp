@@ -1,10 +1,10 @@
 // retained: store K retained topics (QoS 1, windowed), then time how long a new `#`
 // subscriber takes to receive them all; each must arrive exactly once. Clears them after.
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <iostream>
-#include <unistd.h>
 
 #include "bench/lib/summary.hpp"
 #include "bench/scenarios/common.hpp"
@@ -17,9 +17,14 @@ namespace {
 /// Publishes topics base/0 .. base/K-1 as retained QoS 1 (empty payload = clear).
 class RetainedPublisher : public ClientHandler {
  public:
-  RetainedPublisher(RunState& state, const Options& o, std::string base, boost::asio::io_context& io)
-      : state_(state), base_(std::move(base)), count_(o.retained), window_(o.window),
-        payload_(o.payload, 'r'), client_(io, *this, client_settings(o, "bench-retainer")) {}
+  RetainedPublisher(RunState& state, const Options& o, std::string base,
+                    boost::asio::io_context& io)
+      : state_(state),
+        base_(std::move(base)),
+        count_(o.retained),
+        window_(o.window),
+        payload_(o.payload, 'r'),
+        client_(io, *this, client_settings(o, "bench-retainer")) {}
   Client& client() { return client_; }
   void publish_all(bool clear) {
     boost::asio::post(client_.io(), [this, clear] {
@@ -65,8 +70,11 @@ class RetainedPublisher : public ClientHandler {
 /// Subscribes to `#` and checks off base/i topics as they arrive.
 class RetainedSubscriber : public ClientHandler {
  public:
-  RetainedSubscriber(RunState& state, const Options& o, std::string base, boost::asio::io_context& io)
-      : state_(state), base_(std::move(base) + "/"), seen_(o.retained, false),
+  RetainedSubscriber(RunState& state, const Options& o, std::string base,
+                     boost::asio::io_context& io)
+      : state_(state),
+        base_(std::move(base) + "/"),
+        seen_(o.retained, false),
         client_(io, *this, client_settings(o, "bench-retained-sub")) {}
   Client& client() { return client_; }
   std::uint64_t duplicates() const { return duplicates_; }
@@ -79,7 +87,9 @@ class RetainedSubscriber : public ClientHandler {
     subscribed_ns_ = now_ns();
     c.send(s);
   }
-  void on_error(Client& c, const std::string& what) override { state_.error("retained subscriber: " + what); }
+  void on_error(Client& c, const std::string& what) override {
+    state_.error("retained subscriber: " + what);
+  }
   void on_suback(Client& c, const mqtt::Suback& s) override { state_.ready.fetch_add(1); }
   void on_publish(Client& c, const PublishView& p) override {
     if (!p.retain || p.topic.substr(0, base_.size()) != base_) {
@@ -138,7 +148,8 @@ int run_retained(const Options& o) {
   sum.add("scenario", "retained").add("broker", o.broker).add("mqtt", o.mqtt);
   sum.add("retained", K).add("payload", static_cast<std::uint64_t>(o.payload));
   sum.add("store_per_s", K / store_secs, 0).add("received", received).add("dups", sub.duplicates());
-  sum.add("fetch_ms", fetch_secs * 1e3, 2).add("retained_per_s", fetch_secs > 0 ? received / fetch_secs : 0.0, 0);
+  sum.add("fetch_ms", fetch_secs * 1e3, 2)
+      .add("retained_per_s", fetch_secs > 0 ? received / fetch_secs : 0.0, 0);
   sum.add("client_errors", state.failed.load()).add("verify", failed ? "FAIL" : "ok");
   if (failed) {
     std::cerr << "[ferry-bench] RETAINED FAILED: received " << received << "/" << K << ", "

@@ -15,8 +15,8 @@ namespace ferry::mqtt {
 struct Frame {
   enum class Status { need_more, ok, malformed, too_large };
   Status status = Status::need_more;
-  std::uint8_t first_byte = 0;       // packet type (high nibble) and flags (low nibble)
-  std::size_t header_size = 0;       // fixed header bytes: 1 + remaining-length bytes
+  std::uint8_t first_byte = 0;  // packet type (high nibble) and flags (low nibble)
+  std::size_t header_size = 0;  // fixed header bytes: 1 + remaining-length bytes
   std::uint32_t remaining_length = 0;
   std::size_t total_size() const { return header_size + remaining_length; }
 };

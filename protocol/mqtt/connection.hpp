@@ -67,7 +67,13 @@ struct ConnectionLimits {
 };
 
 /// Outcome of offering a message to the client.
-enum class Offer : std::uint8_t { sent, queued, dropped_expired, dropped_too_large, dropped_queue_full };
+enum class Offer : std::uint8_t {
+  sent,
+  queued,
+  dropped_expired,
+  dropped_too_large,
+  dropped_queue_full
+};
 
 /// Counters the broker aggregates into metrics.
 struct ConnectionStats {

@@ -26,7 +26,8 @@ void plain_publish_head(const Outgoing& item, bool dup, bool v5, std::string& ou
   std::uint32_t remaining = 2 + static_cast<std::uint32_t>(m.topic.size()) +
                             (item.qos > 0 ? 2 : 0) + (v5 ? 1 : 0) +
                             static_cast<std::uint32_t>(m.payload_size());
-  out.push_back(static_cast<char>(0x30 | (dup ? 0x08 : 0) | (item.qos << 1) | (item.retain ? 1 : 0)));
+  out.push_back(
+      static_cast<char>(0x30 | (dup ? 0x08 : 0) | (item.qos << 1) | (item.retain ? 1 : 0)));
   put_varint(remaining, out);
   out.push_back(static_cast<char>(m.topic.size() >> 8));
   out.push_back(static_cast<char>(m.topic.size() & 0xFF));
@@ -210,8 +211,13 @@ Offer Connection::transmit(Outgoing& item, Clock::time_point now, bool dup, Acti
   if (!v5 || !carries_properties(item, alias)) {
     plain_publish_head(item, dup, v5, head);
   } else {
-    Publish p{item.qos, item.retain, dup, alias_known ? std::string() : item.message->topic,
-              item.packet_id, item.message->properties, item.message->payload};
+    Publish p{item.qos,
+              item.retain,
+              dup,
+              alias_known ? std::string() : item.message->topic,
+              item.packet_id,
+              item.message->properties,
+              item.message->payload};
     p.properties.message_expiry_interval = item.message->remaining_expiry(now);
     p.properties.subscription_identifiers = item.subscription_ids;
     if (alias != 0) {

@@ -84,39 +84,41 @@ enum class Reason : std::uint8_t {
   wildcard_subscriptions_not_supported = 0xA2,
 };
 
-inline bool is_error(Reason r) { return static_cast<std::uint8_t>(r) >= 0x80; }
+inline bool is_error(Reason r) {
+  return static_cast<std::uint8_t>(r) >= 0x80;
+}
 
 using UserProperty = std::pair<std::string, std::string>;
 
 /// Every MQTT 5.0 property [MQTT 2.2.2.2]. Absent = not sent. 3.x packets carry none.
 struct Properties {
-  std::optional<std::uint8_t> payload_format_indicator;        // 0x01
-  std::optional<std::uint32_t> message_expiry_interval;        // 0x02
-  std::optional<std::string> content_type;                     // 0x03
-  std::optional<std::string> response_topic;                   // 0x08
-  std::optional<Bytes> correlation_data;                       // 0x09
-  std::vector<std::uint32_t> subscription_identifiers;         // 0x0B (varint, repeatable in PUBLISH)
-  std::optional<std::uint32_t> session_expiry_interval;        // 0x11
-  std::optional<std::string> assigned_client_identifier;       // 0x12
-  std::optional<std::uint16_t> server_keep_alive;              // 0x13
-  std::optional<std::string> authentication_method;            // 0x15
-  std::optional<Bytes> authentication_data;                    // 0x16
-  std::optional<std::uint8_t> request_problem_information;     // 0x17
-  std::optional<std::uint32_t> will_delay_interval;            // 0x18
-  std::optional<std::uint8_t> request_response_information;    // 0x19
-  std::optional<std::string> response_information;             // 0x1A
-  std::optional<std::string> server_reference;                 // 0x1C
-  std::optional<std::string> reason_string;                    // 0x1F
-  std::optional<std::uint16_t> receive_maximum;                // 0x21
-  std::optional<std::uint16_t> topic_alias_maximum;            // 0x22
-  std::optional<std::uint16_t> topic_alias;                    // 0x23
-  std::optional<std::uint8_t> maximum_qos;                     // 0x24
-  std::optional<std::uint8_t> retain_available;                // 0x25
-  std::vector<UserProperty> user_properties;                   // 0x26 (repeatable, order kept)
-  std::optional<std::uint32_t> maximum_packet_size;            // 0x27
-  std::optional<std::uint8_t> wildcard_subscription_available;  // 0x28
+  std::optional<std::uint8_t> payload_format_indicator;      // 0x01
+  std::optional<std::uint32_t> message_expiry_interval;      // 0x02
+  std::optional<std::string> content_type;                   // 0x03
+  std::optional<std::string> response_topic;                 // 0x08
+  std::optional<Bytes> correlation_data;                     // 0x09
+  std::vector<std::uint32_t> subscription_identifiers;       // 0x0B (varint, repeatable in PUBLISH)
+  std::optional<std::uint32_t> session_expiry_interval;      // 0x11
+  std::optional<std::string> assigned_client_identifier;     // 0x12
+  std::optional<std::uint16_t> server_keep_alive;            // 0x13
+  std::optional<std::string> authentication_method;          // 0x15
+  std::optional<Bytes> authentication_data;                  // 0x16
+  std::optional<std::uint8_t> request_problem_information;   // 0x17
+  std::optional<std::uint32_t> will_delay_interval;          // 0x18
+  std::optional<std::uint8_t> request_response_information;  // 0x19
+  std::optional<std::string> response_information;           // 0x1A
+  std::optional<std::string> server_reference;               // 0x1C
+  std::optional<std::string> reason_string;                  // 0x1F
+  std::optional<std::uint16_t> receive_maximum;              // 0x21
+  std::optional<std::uint16_t> topic_alias_maximum;          // 0x22
+  std::optional<std::uint16_t> topic_alias;                  // 0x23
+  std::optional<std::uint8_t> maximum_qos;                   // 0x24
+  std::optional<std::uint8_t> retain_available;              // 0x25
+  std::vector<UserProperty> user_properties;                 // 0x26 (repeatable, order kept)
+  std::optional<std::uint32_t> maximum_packet_size;          // 0x27
+  std::optional<std::uint8_t> wildcard_subscription_available;    // 0x28
   std::optional<std::uint8_t> subscription_identifier_available;  // 0x29
-  std::optional<std::uint8_t> shared_subscription_available;   // 0x2A
+  std::optional<std::uint8_t> shared_subscription_available;      // 0x2A
 
   bool operator==(const Properties&) const = default;
 };
@@ -153,7 +155,7 @@ struct Publish {
   std::uint8_t qos = 0;
   bool retain = false;
   bool dup = false;
-  std::string topic;  // may be empty in v5 when a topic alias is used
+  std::string topic;            // may be empty in v5 when a topic alias is used
   std::uint16_t packet_id = 0;  // only when qos > 0
   Properties properties;
   SharedBytes payload;  // never null after decode; shared by every subscriber
@@ -238,6 +240,8 @@ struct Auth {
 using Packet = std::variant<Connect, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp, Subscribe,
                             Suback, Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect, Auth>;
 
-inline PacketType type_of(const Packet& p) { return static_cast<PacketType>(p.index() + 1); }
+inline PacketType type_of(const Packet& p) {
+  return static_cast<PacketType>(p.index() + 1);
+}
 
 }  // namespace ferry::mqtt

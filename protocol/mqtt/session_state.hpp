@@ -16,8 +16,8 @@ namespace ferry::mqtt {
 /// to this subscriber.
 struct Outgoing {
   MessagePtr message;
-  std::uint8_t qos = 0;         // granted: min(message qos, subscription qos)
-  bool retain = false;          // retain flag as sent [MQTT-3.3.1-9, -12]
+  std::uint8_t qos = 0;  // granted: min(message qos, subscription qos)
+  bool retain = false;   // retain flag as sent [MQTT-3.3.1-9, -12]
   std::vector<std::uint32_t> subscription_ids;
   std::uint16_t packet_id = 0;  // assigned when it enters the in-flight window
   bool released = false;        // QoS 2: PUBREC received, PUBREL sent

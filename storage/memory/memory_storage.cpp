@@ -7,7 +7,8 @@ namespace {
 
 template <class Map, class Pred>
 void erase_for_client(Map& map, const std::string& client_id, Pred&& on_erase) {
-  for (auto it = map.lower_bound({client_id, {}}); it != map.end() && it->first.first == client_id;) {
+  for (auto it = map.lower_bound({client_id, {}});
+       it != map.end() && it->first.first == client_id;) {
     on_erase(it->second);
     it = map.erase(it);
   }

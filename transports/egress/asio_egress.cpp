@@ -15,6 +15,8 @@ class AsioEgress final : public Egress {
 
 }  // namespace
 
-std::unique_ptr<Egress> make_asio_egress() { return std::make_unique<AsioEgress>(); }
+std::unique_ptr<Egress> make_asio_egress() {
+  return std::make_unique<AsioEgress>();
+}
 
 }  // namespace ferry::transports::egress

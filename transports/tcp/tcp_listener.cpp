@@ -2,13 +2,13 @@
 #include <atomic>
 #include <stdexcept>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 
 #include "transports/asio_loop.hpp"
 #include "transports/listeners.hpp"
@@ -107,16 +107,16 @@ class TcpListener final : public Listener {
  private:
   void accept_next() {
     const ShardSink& sink = sinks_[next_++ % sinks_.size()];
-    acceptor_.async_accept(io_of(*sink.loop), [this, &sink](boost::system::error_code ec,
-                                                            tcp::socket socket) {
-      if (ec == boost::asio::error::operation_aborted) {
-        return;
-      }
-      if (!ec) {
-        hand_over(sink, std::move(socket));
-      }
-      accept_next();
-    });
+    acceptor_.async_accept(io_of(*sink.loop),
+                           [this, &sink](boost::system::error_code ec, tcp::socket socket) {
+                             if (ec == boost::asio::error::operation_aborted) {
+                               return;
+                             }
+                             if (!ec) {
+                               hand_over(sink, std::move(socket));
+                             }
+                             accept_next();
+                           });
   }
 
   void hand_over(const ShardSink& sink, tcp::socket socket) {
@@ -147,8 +147,8 @@ std::vector<std::unique_ptr<Listener>> open_tcp_listeners(const ListenerOptions&
     return out;
   }
   for (const ShardSink& sink : shards) {  // one acceptor per shard, like RSS queues
-    auto listener = std::make_unique<TcpListener>(*sink.loop, options, endpoint,
-                                                  std::vector<ShardSink>{sink});
+    auto listener =
+        std::make_unique<TcpListener>(*sink.loop, options, endpoint, std::vector<ShardSink>{sink});
     endpoint.port(listener->port());  // an ephemeral port is shared by the rest
     out.push_back(std::move(listener));
   }

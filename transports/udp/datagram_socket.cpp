@@ -3,9 +3,9 @@
 #include <array>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <fmt/format.h>
 
 #include "transports/asio_loop.hpp"
 
@@ -30,8 +30,8 @@ udp::endpoint resolve(const std::string& host_port) {
   auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, host_port.substr(colon + 1),
                                   udp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
-    throw std::runtime_error(fmt::format("{}: cannot resolve: {}", host_port,
-                                         ec ? ec.message() : "no address"));
+    throw std::runtime_error(
+        fmt::format("{}: cannot resolve: {}", host_port, ec ? ec.message() : "no address"));
   }
   return results.begin()->endpoint();
 }
@@ -62,7 +62,8 @@ class UdpSocket final : public DatagramSocket {
       socket_.bind(ep, ec);
     }
     if (ec) {
-      throw std::runtime_error(fmt::format("listener mqttsn {}: cannot bind: {}", bind, ec.message()));
+      throw std::runtime_error(
+          fmt::format("listener mqttsn {}: cannot bind: {}", bind, ec.message()));
     }
     socket_.non_blocking(true);
   }
@@ -124,7 +125,7 @@ class UdpSocket final : public DatagramSocket {
 
 }  // namespace
 
-std::string DatagramPeer::to_string() const { 
+std::string DatagramPeer::to_string() const {
   udp::endpoint ep = to_endpoint(*this);
   return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
                               : fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -134,6 +135,8 @@ std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bin
   return std::make_unique<UdpSocket>(loop, bind);
 }
 
-DatagramPeer resolve_peer(const std::string& host_port) { return to_peer(resolve(host_port)); }
+DatagramPeer resolve_peer(const std::string& host_port) {
+  return to_peer(resolve(host_port));
+}
 
 }  // namespace ferry::transports

@@ -2,10 +2,10 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <boost/asio/local/stream_protocol.hpp>
 
 #include "transports/asio_loop.hpp"
 #include "transports/stream_link.hpp"

@@ -15,7 +15,9 @@ int parse(std::vector<const char*> args, Options& o) {
 
 TEST_CASE("options: a fanout scenario parses") {
   Options o;
-  REQUIRE(parse({"fanout", "-n", "1000", "-q", "1", "--payload", "64", "--port", "1884", "--mqtt", "5"}, o) == 0);
+  REQUIRE(
+      parse({"fanout", "-n", "1000", "-q", "1", "--payload", "64", "--port", "1884", "--mqtt", "5"},
+            o) == 0);
   CHECK(o.scenario == "fanout");
   CHECK(o.subscribers == 1000);
   CHECK(o.qos == 1);

@@ -3,9 +3,9 @@
 #include "bench/lib/verifier.hpp"
 
 using ferry::bench::StreamVerifier;
+using ferry::bench::verdict;
 using ferry::bench::Verifier;
 using ferry::bench::VerifyCounts;
-using ferry::bench::verdict;
 
 namespace {
 VerifyCounts run(std::initializer_list<std::uint64_t> seqs, std::uint64_t published) {

@@ -316,8 +316,7 @@ TEST_CASE("CONNECT records the client's Session Expiry Interval", "[connection]"
   CHECK(peer.conn.session_expiry_at_connect() == 300);
 }
 
-TEST_CASE("packets pipelined after CONNECT are handled after accept [MQTT 3.1.4]",
-          "[connection]") {
+TEST_CASE("packets pipelined after CONNECT are handled after accept [MQTT 3.1.4]", "[connection]") {
   // "Clients are permitted to send further Control Packets immediately after sending a
   // CONNECT packet; Clients need not wait for a CONNACK" (3.1.1 and 5.0, section 3.1.4).
   // CONNACK must still be the first packet the server sends [MQTT-3.2.0-1].
