@@ -45,8 +45,8 @@ void connect_url(BlockingClient::Impl& impl, const std::string& url) {
   asio::connect(tcp, resolver.resolve(host, port));
   tcp.set_option(asio::ip::tcp::no_delay(true));
   auto protocol = tcp.local_endpoint().protocol();
-  impl.socket = generic_socket(impl.io, asio::generic::stream_protocol(protocol.family(), IPPROTO_TCP),
-                               tcp.release());
+  impl.socket = generic_socket(
+      impl.io, asio::generic::stream_protocol(protocol.family(), IPPROTO_TCP), tcp.release());
 }
 
 }  // namespace
@@ -74,7 +74,8 @@ std::optional<mqtt::Packet> BlockingClient::receive(std::chrono::milliseconds ti
     auto* data = reinterpret_cast<const std::uint8_t*>(impl_->rx.data());
     mqtt::Frame frame = mqtt::scan_frame({data, impl_->rx.size()}, 0);
     if (frame.status == mqtt::Frame::Status::ok && impl_->rx.size() >= frame.total_size()) {
-      auto decoded = mqtt::decode(frame, {data + frame.header_size, frame.remaining_length}, version_);
+      auto decoded =
+          mqtt::decode(frame, {data + frame.header_size, frame.remaining_length}, version_);
       impl_->rx.erase(0, frame.total_size());
       if (!decoded.ok()) {
         throw std::runtime_error("malformed packet from broker");

@@ -45,8 +45,9 @@ T BlockingClient::expect(std::chrono::milliseconds timeout) {
       return std::get<T>(std::move(*packet));
     }
     if (packet && std::holds_alternative<mqtt::Disconnect>(*packet)) {
-      throw std::runtime_error("broker sent DISCONNECT, reason 0x" +
-                               std::to_string(static_cast<int>(std::get<mqtt::Disconnect>(*packet).reason)));
+      throw std::runtime_error(
+          "broker sent DISCONNECT, reason 0x" +
+          std::to_string(static_cast<int>(std::get<mqtt::Disconnect>(*packet).reason)));
     }
   }
 }

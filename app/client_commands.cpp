@@ -55,8 +55,8 @@ std::unique_ptr<BlockingClient> connect(const ClientOptions& o, const char* pref
   client->send(c);
   auto ack = client->expect<mqtt::Connack>(10s);
   if (ack.reason != mqtt::Reason::success) {
-    throw std::runtime_error(fmt::format("connection refused, reason 0x{:02x}",
-                                         static_cast<unsigned>(ack.reason)));
+    throw std::runtime_error(
+        fmt::format("connection refused, reason 0x{:02x}", static_cast<unsigned>(ack.reason)));
   }
   return client;
 }
@@ -67,8 +67,8 @@ void finish_publish(BlockingClient& client, int qos, std::uint16_t id) {
   } else if (qos == 2) {
     auto rec = client.expect<mqtt::Pubrec>(10s);
     if (mqtt::is_error(rec.reason)) {
-      throw std::runtime_error(fmt::format("publish refused, reason 0x{:02x}",
-                                           static_cast<unsigned>(rec.reason)));
+      throw std::runtime_error(
+          fmt::format("publish refused, reason 0x{:02x}", static_cast<unsigned>(rec.reason)));
     }
     client.send(mqtt::Pubrel{{id}});
     client.expect<mqtt::Pubcomp>(10s);

@@ -9,11 +9,15 @@
 namespace {
 
 void add_client_options(CLI::App& cmd, ferry::app::ClientOptions& o) {
-  cmd.add_option("url", o.url, "mqtt://host:port or unix:///path/to/socket");
+  cmd.add_option("url", o.url, "mqtt://host:port, unix:///path/to/socket or mqttsn://host:port");
   cmd.add_option("-H,--host", o.host, "broker host (when no URL is given)");
   cmd.add_option("-p,--port", o.port, "broker port");
-  cmd.add_option("-t,--topic", o.topic, "topic name or filter")->required();
-  cmd.add_option("-q,--qos", o.qos, "QoS 0, 1 or 2")->check(CLI::Range(0, 2));
+  cmd.add_option("-t,--topic", o.topic, "topic name or filter");
+  cmd.add_option("-q,--qos", o.qos, "QoS 0, 1 or 2 (-1: MQTT-SN pub without connecting)")
+      ->check(CLI::Range(-1, 2));
+  cmd.add_option("--topic-id", o.topic_id, "MQTT-SN: predefined topic id")
+      ->check(CLI::Range(1, 0xFFFE));
+  cmd.add_flag("--short", o.short_topic, "MQTT-SN: the 2-character topic is a short topic name");
   cmd.add_option("-V,--protocol-version", o.version, "3.1, 3.1.1 or 5");
   cmd.add_option("-i,--id", o.client_id, "client identifier");
   cmd.add_option("-u,--username", o.username, "user name");
@@ -37,6 +41,23 @@ void add_client_options(CLI::App& cmd, ferry::app::ClientOptions& o) {
       "v5 user property key=value (repeatable)");
 }
 
+bool is_mqttsn(const ferry::app::ClientOptions& o) {
+  return o.url.rfind("mqttsn://", 0) == 0;
+}
+
+/// MQTT-SN may name its topic by id; MQTT needs a topic and QoS 0..2.
+void check_client_options(const ferry::app::ClientOptions& o) {
+  if (is_mqttsn(o)) {
+    return;
+  }
+  if (o.topic.empty()) {
+    throw CLI::RequiredError("--topic");
+  }
+  if (o.qos < 0 || o.topic_id != 0 || o.short_topic || o.sleep_s != 0) {
+    throw CLI::ValidationError("-q -1, --topic-id, --short and --sleep need an mqttsn:// URL");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,8 +79,18 @@ int main(int argc, char** argv) {
   auto* sub = app.add_subcommand("sub", "subscribe and print messages");
   add_client_options(*sub, sub_options);
   sub->add_flag("-v,--verbose", sub_options.verbose, "print the topic before each payload");
+  sub->add_option("--sleep", sub_options.sleep_s,
+                  "MQTT-SN: sleep for SECONDS after subscribing, waking up to receive")
+      ->check(CLI::Range(1, 65535));
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+    if (*pub || *sub) {
+      check_client_options(*pub ? pub_options : sub_options);
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   try {
     if (*run) {
       return ferry::app::run_broker(config_path);
@@ -72,9 +103,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*pub) {
-      return ferry::app::publish_command(pub_options);
+      return is_mqttsn(pub_options) ? ferry::app::sn_publish_command(pub_options)
+                                    : ferry::app::publish_command(pub_options);
     }
-    return ferry::app::subscribe_command(sub_options);
+    return is_mqttsn(sub_options) ? ferry::app::sn_subscribe_command(sub_options)
+                                  : ferry::app::subscribe_command(sub_options);
   } catch (const ferry::config::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;

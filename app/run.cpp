@@ -13,10 +13,10 @@
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
 #include "broker/sn_gateway.hpp"
-#include "transports/udp/datagram_socket.hpp"
 #include "config/config.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "transports/listeners.hpp"
+#include "transports/udp/datagram_socket.hpp"
 
 namespace ferry::app {
 namespace {
@@ -34,14 +34,15 @@ void setup_logging(const config::ServerConfig& server) {
 
 broker::BrokerOptions broker_options(const config::Config& c) {
   broker::BrokerOptions o;
-  o.threads = c.server.threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
-                                    : c.server.threads;
+  o.threads =
+      c.server.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : c.server.threads;
   o.limits.max_packet_size = c.limits.max_packet_size;
   o.limits.receive_maximum = c.limits.receive_maximum;
   o.limits.topic_alias_maximum = c.limits.topic_alias_maximum;
   o.limits.max_keepalive = c.server.max_keepalive;
   o.limits.connect_timeout_ms = c.limits.connect_timeout_ms;
-  o.limits.max_inflight = static_cast<std::uint16_t>(std::min(c.limits.max_inflight_messages, 65535u));
+  o.limits.max_inflight =
+      static_cast<std::uint16_t>(std::min(c.limits.max_inflight_messages, 65535u));
   o.limits.max_queued_messages = c.limits.max_queued_messages;
   o.limits.max_queued_bytes = c.limits.max_queued_bytes;
   o.allow_anonymous = c.auth.allow_anonymous;

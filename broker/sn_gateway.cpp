@@ -51,7 +51,7 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
     inner = sn::decode(wrapped->message);
     message = &inner.message;  // decode already checked the inner message
   }
-  if (!via && answer_gateway_message(*message, from)) {
+  if (answer_gateway_message(*message, from, via)) {
     return;
   }
   auto it = clients_.find(key);
@@ -81,9 +81,16 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
 /// SEARCHGW is answered with GWINFO [MQTT-SN 6.1]; ADVERTISE and GWINFO of other
 /// gateways are ignored.
 bool SnGateway::answer_gateway_message(const sn::Message& message,
-                                       const transports::DatagramPeer& from) {
+                                       const transports::DatagramPeer& from,
+                                       const std::optional<sn::Forwarder>& via) {
   if (std::holds_alternative<sn::Searchgw>(message)) {
-    socket_->send_to(sn::encode(sn::Gwinfo{options_.gateway_id, {}}), from);
+    std::string gwinfo = sn::encode(sn::Gwinfo{options_.gateway_id, {}});
+    if (via) {  // back through the forwarder it came from [MQTT-SN 5.5]
+      std::string wrapped;
+      sn::encapsulate(via->ctrl, via->node_id, gwinfo, wrapped);
+      gwinfo = std::move(wrapped);
+    }
+    socket_->send_to(gwinfo, from);
     return true;
   }
   return std::holds_alternative<sn::Advertise>(message) ||

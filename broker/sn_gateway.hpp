@@ -62,7 +62,8 @@ class SnGateway {
   };
 
   void on_datagram(std::span<const std::uint8_t> datagram, const transports::DatagramPeer& from);
-  bool answer_gateway_message(const sn::Message& message, const transports::DatagramPeer& from);
+  bool answer_gateway_message(const sn::Message& message, const transports::DatagramPeer& from,
+                              const std::optional<sn::Forwarder>& via);
   void new_client(Key key, std::optional<sn::Forwarder> via,
                   std::span<const std::uint8_t> datagram);
   void advertise();

@@ -96,16 +96,17 @@ bool GatewaySession::start_register(const std::string& topic, Actions& out) {
   return true;
 }
 
-/// Predefined id first, then a registered id, then a short topic name [MQTT-SN 6.7].
+/// A registered id first (a SUBACK by name announced it as the id the gateway will use
+/// [MQTT-SN 5.4.16]), then a predefined id, then a short topic name [MQTT-SN 6.7].
 std::optional<GatewaySession::TopicRef> GatewaySession::outbound_topic(
     const std::string& topic) const {
+  if (auto id = registry_.confirmed_id(topic)) {
+    return TopicRef{TopicIdType::normal, *id};
+  }
   if (predefined_) {
     if (auto id = predefined_->id_of(client_id_, topic)) {
       return TopicRef{TopicIdType::predefined, *id};
     }
-  }
-  if (auto id = registry_.confirmed_id(topic)) {
-    return TopicRef{TopicIdType::normal, *id};
   }
   if (topic.size() == 2) {
     return TopicRef{TopicIdType::short_name, short_topic_id(topic)};
