@@ -1,5 +1,7 @@
 #include "broker/retained_store.hpp"
 
+#include "broker/topic_levels.hpp"
+
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -8,26 +10,10 @@ namespace ferry::broker {
 
 namespace {
 
-constexpr std::size_t npos = std::string_view::npos;
+using levels::next_level;
+using levels::StringHash;
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    return std::hash<std::string_view>{}(text);
-  }
-};
-
-/// The level of `text` starting at `pos`; `next` becomes the start of the following level,
-/// or npos after the last one ("a//b" -> "a", "", "b").
-std::string_view next_level(std::string_view text, std::size_t pos, std::size_t& next) {
-  const std::size_t slash = text.find('/', pos);
-  if (slash == npos) {
-    next = npos;
-    return text.substr(pos);
-  }
-  next = slash + 1;
-  return text.substr(pos, slash - pos);
-}
+using levels::npos;
 
 bool starts_with_dollar(std::string_view level) {
   return !level.empty() && level.front() == '$';

@@ -1,5 +1,7 @@
 #include "broker/subscription_trie.hpp"
 
+#include "broker/topic_levels.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -11,7 +13,10 @@ namespace ferry::broker {
 
 namespace {
 
-constexpr std::size_t npos = std::string_view::npos;
+using levels::next_level;
+using levels::StringHash;
+
+using levels::npos;
 constexpr std::size_t kMaxRuns = 16;  // matching nodes merged without a full sort
 
 struct Entry {
@@ -20,25 +25,6 @@ struct Entry {
 };
 
 using Entries = std::vector<Entry>;  // sorted by `who`
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    return std::hash<std::string_view>{}(text);
-  }
-};
-
-/// The level of `text` that starts at `pos`; `next` becomes the start of the following
-/// level, or npos after the last one. "a//b" has levels "a", "", "b"; "/a" has "", "a".
-std::string_view next_level(std::string_view text, std::size_t pos, std::size_t& next) {
-  const std::size_t slash = text.find('/', pos);
-  if (slash == npos) {
-    next = npos;
-    return text.substr(pos);
-  }
-  next = slash + 1;
-  return text.substr(pos, slash - pos);
-}
 
 Entries::iterator lower_bound(Entries& entries, SubscriberKey who) {
   return std::lower_bound(entries.begin(), entries.end(), who,
