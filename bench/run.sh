@@ -245,5 +245,8 @@ durability_report() {
     "  sqlite/Mosquitto $(ratio "$sql" "$mos")"
 }
 durability_report | tee -a "$OUT/summary.txt"
+echo
+echo "restart with 100 000 retained messages and 10 000 persistent sessions (sqlite, target < 2 s):"
+"$ROOT/bench/restart.sh" | tee -a "$OUT/summary.txt"
 plots
 echo "done in $(($(date +%s) - start_time)) s; CSV and plots in $OUT" >&2

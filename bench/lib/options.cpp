@@ -40,6 +40,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("-k,--keepalive", o.keepalive, "Keep-alive seconds")->check(CLI::Range(0, 65535));
   app.add_flag("--persistent", o.persistent, "Clients keep sessions (clean session 0 / expiry)");
   app.add_option("--retained", o.retained, "retained: topics")->check(CLI::Range(1, 10000000));
+  app.add_flag("--keep-retained", o.keep_retained, "retained: leave them stored afterwards");
   app.add_option("--prefix", o.prefix, "Topic prefix");
   app.add_flag("--quiet", o.quiet, "Only the summary line");
 }

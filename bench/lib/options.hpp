@@ -35,6 +35,7 @@ struct Options {
   int keepalive = 60;            // seconds
   bool persistent = false;       // clients keep sessions (stored with sqlite)
   int retained = 1000;           // retained scenario: topics
+  bool keep_retained = false;    // retained scenario: leave them on the broker
   std::string prefix = "bench";  // topic prefix
   bool quiet = false;
 };

@@ -139,8 +139,10 @@ int run_retained(const Options& o) {
   const std::uint64_t received = state.delivered.load();
   const double fetch_secs = received > 0 ? (sub.last_ns() - sub.subscribed_ns()) * 1e-9 : 0;
   state.completed = 0;
-  pub.publish_all(true);  // leave the broker as we found it
-  wait_until([&] { return state.completed.load() >= K || !ok(); }, 60);
+  if (!o.keep_retained) {
+    pub.publish_all(true);  // leave the broker as we found it
+    wait_until([&] { return state.completed.load() >= K || !ok(); }, 60);
+  }
   workers.stop();
 
   const bool failed = received != K || sub.duplicates() > 0 || !ok();
