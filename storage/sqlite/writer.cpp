@@ -1,5 +1,7 @@
 #include "storage/sqlite/writer.hpp"
 
+#include "storage/sqlite/coalesce.hpp"
+
 #include <algorithm>
 #include <future>
 #include <iterator>
@@ -159,10 +161,13 @@ bool Writer::write(const std::vector<Event>& batch) {
   std::lock_guard lock(db_mutex_);
   const Clocks clocks;
   Applier apply(*statements_, clocks, next_seq_);
+  const std::vector<bool> cancelled = cancelled_events(batch);
   try {
     statements_->begin.run();
-    for (const auto& event : batch) {
-      std::visit(apply, event);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!cancelled[i]) {
+        std::visit(apply, batch[i]);
+      }
     }
     statements_->commit.run();  // synchronous=FULL: the WAL is fsynced when this returns
     return true;
