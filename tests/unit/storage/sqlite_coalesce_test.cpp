@@ -8,14 +8,18 @@ using namespace ferry::storage::sqlite;
 
 namespace {
 
-Event put(MessageId id) { return PutMessage{MessageRecord{id, nullptr}}; }
+Event put(MessageId id) {
+  return PutMessage{MessageRecord{id, nullptr}};
+}
 Event enq(const std::string& client, MessageId id) {
   QueuedRecord q;
   q.client_id = client;
   q.message = id;
   return Enqueue{q};
 }
-Event deq(const std::string& client, MessageId id) { return Dequeue{client, id}; }
+Event deq(const std::string& client, MessageId id) {
+  return Dequeue{client, id};
+}
 
 }  // namespace
 
