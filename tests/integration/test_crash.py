@@ -455,7 +455,8 @@ def summary(r):
         f"QoS 2 delivered twice={len(r.qos2_twice)} "
         f"QoS 2 packet ids reused before PUBREL={len(sub.pid_reuse)}",
         f"  acknowledged but not received={len(r.missing)} "
-        f"(never sent to the subscriber at all={len(r.missing_on_wire)})",
+        f"(never sent to the subscriber at all={len(r.missing_on_wire)}: "
+        f"{[(k, r.acked[k]) for k in r.missing_on_wire[:10]]} as ((publisher, seq), qos))",
         f"  subscriber connects={sub.connects} offline spells={sub.offline_spells} "
         f"sessions lost={sub.session_lost}; last start: {r.restored}",
     ])
