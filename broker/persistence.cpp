@@ -11,6 +11,9 @@ Persistence::Persistence(std::unique_ptr<storage::Storage> storage, SyncPolicy s
 
 bool Persistence::healthy() {
   bool ok = !storage_ || storage_->healthy();
+  if (ok == !failing_.load(std::memory_order_relaxed)) {
+    return ok;  // no change: no write to a line every shard reads on every publish
+  }
   if (!ok && !failing_.exchange(true)) {
     spdlog::error("storage cannot write ({}): QoS 1/2 publishes are refused until it can",
                   storage_->last_error());

@@ -129,19 +129,15 @@ void Shard::publish_will(Session& session) {
   }
   mqtt::Will will = std::move(*session.will);
   session.will.reset();
-  auto message = std::make_shared<Message>();
-  message->topic = std::move(will.topic);
-  message->payload = std::make_shared<const mqtt::Bytes>(std::move(will.payload));
-  message->qos = will.qos;
-  message->retain = will.retain;
-  message->origin_session = session.id;
-  if (auto expiry = will.properties.message_expiry_interval) {
-    message->expires_at = now() + std::chrono::seconds(*expiry);
-  }
-  message->properties = std::move(will.properties);
-  message->properties.will_delay_interval.reset();
-  message->properties.message_expiry_interval.reset();
-  broker_.route(message, index_);
+  // The same path as a PUBLISH, so a QoS 1/2 will is stored for persistent subscribers.
+  mqtt::Publish publish;
+  publish.topic = std::move(will.topic);
+  publish.payload = std::make_shared<const mqtt::Bytes>(std::move(will.payload));
+  publish.qos = will.qos;
+  publish.retain = will.retain;
+  publish.properties = std::move(will.properties);
+  publish.properties.will_delay_interval.reset();
+  broker_.route(make_message(session, std::move(publish)), index_);
 }
 
 void Shard::client_closed(Client& client, std::error_code error) {

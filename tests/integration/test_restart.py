@@ -347,3 +347,22 @@ def test_other_sync_policies_start_and_serve(broker_factory, sync):
     r.subscribe([("sm/r", R.sub_options(qos=1))])
     m = r.recv_publish()
     assert (m.topic, m.payload, m.retain) == ("sm/r", b"kept", True)
+
+
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_qos1_will_queued_for_offline_subscriber_survives_restart(broker_factory, sig):
+    # A will goes the way of a PUBLISH: queued (and stored) for a persistent subscriber.
+    b = sqlite_broker(broker_factory)
+    s = persistent(b, "will-sub")
+    s.subscribe([("willq/#", R.sub_options(qos=1))])
+    s.disconnect()
+    b.wait_gone("will-sub")
+    w = b.raw()
+    w.connect("will-owner", will={"topic": "willq/gone", "payload": b"bye", "qos": 1})
+    w.close()  # no DISCONNECT: the will is published at once
+    b.wait_gone("will-owner")
+    barrier(b)
+    restart(b, sig)
+    s = persistent(b, "will-sub", clean=False, expect_present=True)
+    m = s.recv_publish()
+    assert (m.topic, m.payload, m.qos) == ("willq/gone", b"bye", 1)
