@@ -33,6 +33,27 @@ class Persistence {
 
   static bool persistent(const Session& s) { return s.expiry_interval != 0; }
 
+  /// While it lives, the events this thread makes are written in one transaction (all
+  /// or none survive a crash): see Storage::begin_group().
+  class Group {
+   public:
+    explicit Group(Persistence& persistence) : storage_(persistence.storage()) {
+      if (storage_) {
+        storage_->begin_group();
+      }
+    }
+    ~Group() {
+      if (storage_) {
+        storage_->end_group();
+      }
+    }
+    Group(const Group&) = delete;
+    Group& operator=(const Group&) = delete;
+
+   private:
+    storage::Storage* storage_;
+  };
+
   void save_session(const Session& session, bool online);
   void save_subscriptions(const Session& session);
   void erase_session(const std::string& client_id);

@@ -114,6 +114,9 @@ class Shard {
   void note_moved(std::uint64_t session, std::uint32_t to);
 
   void handle_publish(Client& client, mqtt::Publish&& publish);
+  /// Matches `message` and writes its storage rows, with the QoS 2 id when asked.
+  RoutePlan plan_publish(const Session& session, const MessagePtr& message, std::uint16_t packet_id,
+                         bool dedupe_stored);
   MessagePtr make_message(const Session& session, mqtt::Publish&& publish);
   void publish_committed(const PendingPublish& pending, bool ok);
   void handle_subscribe(Client& client, mqtt::Subscribe&& subscribe);

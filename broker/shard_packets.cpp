@@ -24,11 +24,9 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
   std::uint8_t qos = publish.qos;
   MessagePtr message = make_message(*session, std::move(publish));
   bool dedupe_stored = qos == 2 && Persistence::persistent(*session);
-  if (dedupe_stored) {
-    persistence.put_inbound_qos2(session->client_id, id);  // in the same commit as the rows
-  }
-  if (qos == 0 || !persistence.acks_wait()) {
-    broker_.route(message, index_);
+  RoutePlan plan = plan_publish(*session, message, id, dedupe_stored);
+  if (qos == 0 || !persistence.acks_wait() || (!plan.stored && !dedupe_stored)) {
+    broker_.execute(plan, index_);  // nothing to wait for (nothing stored, or no sync=ack)
     if (qos > 0) {
       client.complete_ack(client.expect_ack(id, qos), true);
     }
@@ -36,21 +34,28 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
   }
   // sync = "ack": acknowledge once the rows are durable. QoS 2 is also delivered only
   // then, so a publisher's resend after a crash cannot reach a subscriber twice.
-  auto plan = std::make_shared<RoutePlan>(broker_.plan(message, index_));
-  if (!plan->stored && !dedupe_stored) {
-    broker_.execute(*plan, index_);  // nothing stored (no persistent subscriber): no wait
-    client.complete_ack(client.expect_ack(id, qos), true);
-    return;
-  }
+  std::shared_ptr<RoutePlan> delayed;
   if (qos == 1) {
-    broker_.execute(*plan, index_);
-    plan.reset();
+    broker_.execute(plan, index_);
+  } else {
+    delayed = std::make_shared<RoutePlan>(std::move(plan));
   }
   std::uint64_t ticket = client.expect_ack(id, qos);
-  PendingPublish pending{client.serial, &client, session->id, ticket, id, qos, plan};
+  PendingPublish pending{client.serial, &client, session->id, ticket, id, qos, delayed};
   persistence.commit([this, pending](bool ok) {
     loop_.post([this, pending, ok] { publish_committed(pending, ok); });
   });
+}
+
+RoutePlan Shard::plan_publish(const Session& session, const MessagePtr& message,
+                              std::uint16_t packet_id, bool dedupe_stored) {
+  // The stored id without the message's rows would turn the publisher's resend after a
+  // crash into a "duplicate", and the message would be lost: one transaction.
+  Persistence::Group group(broker_.persistence());
+  if (dedupe_stored) {
+    broker_.persistence().put_inbound_qos2(session.client_id, packet_id);
+  }
+  return broker_.plan(message, index_);
 }
 
 MessagePtr Shard::make_message(const Session& session, mqtt::Publish&& publish) {

@@ -88,6 +88,15 @@ class Storage {
   virtual void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
   virtual void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
 
+  // Atomic groups.
+  /// Events this thread makes from begin_group() to end_group() become durable together
+  /// (one transaction): after a crash all of them are restored, or none. Groups do not
+  /// nest; a commit() inside a group waits for the whole group. The broker uses it for
+  /// an inbound QoS 2 packet id and the rows of its message: the id alone would make the
+  /// publisher's resend look like a duplicate, and the message would be lost.
+  virtual void begin_group() {}
+  virtual void end_group() {}
+
   // Durability.
   /// Calls `done(true)` once every event made before this call (by any thread) is
   /// durable under the configured sync policy, or `done(false)` if it could not be

@@ -7,53 +7,87 @@ namespace ferry::storage {
 
 using namespace sqlite;
 
+namespace {
+
+/// The open group of this thread: its events wait here until end_group().
+struct OpenGroup {
+  const SqliteStorage* owner = nullptr;
+  std::vector<Event> events;
+};
+thread_local OpenGroup t_group;
+
+void submit(const SqliteStorage* self, Writer& writer, Event&& event) {
+  if (t_group.owner == self) {
+    t_group.events.push_back(std::move(event));
+  } else {
+    writer.push(std::move(event));
+  }
+}
+
+}  // namespace
+
 SqliteStorage::SqliteStorage(const SqliteOptions& options)
     : writer_(std::make_unique<Writer>(options)) {}
 
 SqliteStorage::~SqliteStorage() = default;
 
 void SqliteStorage::put_session(const SessionRecord& session) {
-  writer_->push(PutSession{session});
+  submit(this, *writer_, PutSession{session});
 }
 
 void SqliteStorage::erase_session(const std::string& client_id) {
-  writer_->push(EraseSession{client_id});
+  submit(this, *writer_, EraseSession{client_id});
 }
 
 void SqliteStorage::put_subscription(const SubscriptionRecord& subscription) {
-  writer_->push(PutSubscription{subscription});
+  submit(this, *writer_, PutSubscription{subscription});
 }
 
 void SqliteStorage::erase_subscription(const std::string& client_id, const std::string& filter) {
-  writer_->push(EraseSubscription{client_id, filter});
+  submit(this, *writer_, EraseSubscription{client_id, filter});
 }
 
 void SqliteStorage::put_retained(const mqtt::MessagePtr& message) {
-  writer_->push(PutRetained{message});
+  submit(this, *writer_, PutRetained{message});
 }
 
 void SqliteStorage::put_message(const MessageRecord& message) {
-  writer_->push(PutMessage{message});
+  submit(this, *writer_, PutMessage{message});
 }
 
 void SqliteStorage::enqueue(const QueuedRecord& queued) {
-  writer_->push(Enqueue{queued});
+  submit(this, *writer_, Enqueue{queued});
 }
 
 void SqliteStorage::dequeue(const std::string& client_id, MessageId message) {
-  writer_->push(Dequeue{client_id, message});
+  submit(this, *writer_, Dequeue{client_id, message});
 }
 
 void SqliteStorage::put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) {
-  writer_->push(PutInbound{client_id, packet_id});
+  submit(this, *writer_, PutInbound{client_id, packet_id});
 }
 
 void SqliteStorage::erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) {
-  writer_->push(EraseInbound{client_id, packet_id});
+  submit(this, *writer_, EraseInbound{client_id, packet_id});
 }
 
 void SqliteStorage::commit(std::function<void(bool ok)> done) {
-  writer_->push(Commit{std::move(done), false});
+  submit(this, *writer_, Commit{std::move(done), false});
+}
+
+void SqliteStorage::begin_group() {
+  t_group.owner = this;
+}
+
+void SqliteStorage::end_group() {
+  if (t_group.owner != this) {
+    return;
+  }
+  t_group.owner = nullptr;
+  if (!t_group.events.empty()) {
+    writer_->push_group(std::move(t_group.events));
+    t_group.events.clear();
+  }
 }
 
 void SqliteStorage::flush() {

@@ -64,6 +64,10 @@ class SqliteStorage final : public Storage {
   void dequeue(const std::string& client_id, MessageId message) override;
   void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
   void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
+  /// Events of this thread's group are held back and queued in one piece, which the
+  /// writer never splits between transactions.
+  void begin_group() override;
+  void end_group() override;
   /// `done` runs on the writer thread once the batch holding this call commits (true)
   /// or fails (false).
   void commit(std::function<void(bool ok)> done) override;

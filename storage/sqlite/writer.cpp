@@ -6,6 +6,7 @@
 #include <future>
 #include <iterator>
 
+#include "storage/sqlite/file_lock.hpp"
 #include "storage/sqlite/schema.hpp"
 
 namespace ferry::storage::sqlite {
@@ -42,6 +43,7 @@ bool only_markers(const std::vector<Event>& batch) {
 
 Writer::Writer(const SqliteOptions& options) : options_(options) {
   check_file_before_open(options_.file);
+  lock_ = std::make_unique<FileLock>(options_.file);
   db_ = std::make_unique<Database>(options_.file);
   db_->exec("PRAGMA busy_timeout = 5000");
   const int version = check_database(*db_, options_.file);
@@ -71,6 +73,23 @@ void Writer::push(Event&& event) {
     wake = queue_.empty() || urgent;
     urgent_ += urgent ? 1 : 0;
     queue_.push_back(std::move(event));
+    joined_.push_back(false);
+  }
+  if (wake) {
+    wake_.notify_one();
+  }
+}
+
+void Writer::push_group(std::vector<Event>&& events) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = queue_.empty() || std::any_of(events.begin(), events.end(), is_urgent);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      urgent_ += is_urgent(events[i]) ? 1 : 0;
+      queue_.push_back(std::move(events[i]));
+      joined_.push_back(i + 1 < events.size());
+    }
   }
   if (wake) {
     wake_.notify_one();
@@ -136,7 +155,10 @@ bool Writer::take(std::vector<Event>& out, bool retrying) {
     }
     now = steady_clock::now();
   }
-  const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(options_.max_batch, 1));
+  std::size_t n = std::min(queue_.size(), std::max<std::size_t>(options_.max_batch, 1));
+  while (n > 0 && joined_[n - 1]) {
+    ++n;  // the last event of a group is never joined, so this stays inside the queue
+  }
   const auto first = queue_.begin();
   const auto last = first + static_cast<std::ptrdiff_t>(n);
   if (urgent_ > 0) {
@@ -144,9 +166,11 @@ bool Writer::take(std::vector<Event>& out, bool retrying) {
   }
   if (out.empty() && n == queue_.size()) {
     out.swap(queue_);
+    joined_.clear();
   } else {
     out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(last));
     queue_.erase(first, last);
+    joined_.erase(joined_.begin(), joined_.begin() + static_cast<std::ptrdiff_t>(n));
   }
   if (options_.sync == Sync::periodic) {
     next_commit_ = now + std::chrono::milliseconds(options_.sync_interval_ms);

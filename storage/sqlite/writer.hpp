@@ -19,6 +19,8 @@
 
 namespace ferry::storage::sqlite {
 
+class FileLock;
+
 class Writer {
  public:
   /// Opens and checks the database, migrates it, prepares the statements and starts
@@ -29,6 +31,8 @@ class Writer {
 
   /// Any thread: queues `event` (wakes the writer when it was idle).
   void push(Event&& event);
+  /// Any thread: queues `events` in one piece; they land in one transaction.
+  void push_group(std::vector<Event>&& events);
   /// Any thread: waits for the batch that holds a marker queued now.
   void flush();
 
@@ -47,7 +51,8 @@ class Writer {
 
  private:
   void run();
-  /// Waits for work and moves up to max_batch events into `out`. Returns false once
+  /// Waits for work and moves up to max_batch events into `out` (more rather than split
+  /// a group). Returns false once
   /// stopping with nothing left to take.
   bool take(std::vector<Event>& out, bool retrying);
   bool due(std::chrono::steady_clock::time_point now, bool retrying) const;
@@ -57,6 +62,7 @@ class Writer {
   void finish(std::vector<Event>& batch, bool ok);
 
   const SqliteOptions options_;
+  std::unique_ptr<FileLock> lock_;  // first taken, last released: one process per file
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> statements_;
   std::mutex db_mutex_;  // the connection: writer batches vs restore / test hooks
@@ -65,7 +71,8 @@ class Writer {
   std::mutex mutex_;  // the queue and the fields below it
   std::condition_variable wake_;
   std::vector<Event> queue_;
-  std::size_t urgent_ = 0;  // flush markers in queue_
+  std::vector<bool> joined_;  // per queued event: the next one is of the same group
+  std::size_t urgent_ = 0;    // flush markers in queue_
   bool stop_ = false;
   std::chrono::steady_clock::time_point next_commit_{};  // periodic mode
   std::chrono::steady_clock::time_point retry_at_{};

@@ -486,9 +486,6 @@ def test_crash_retained_messages_intact(crash):
                               for i in range(RETAINED)}
 
 
-@pytest.mark.xfail(reason="known broker bug, open: in about 4 runs of 10 one acknowledged "
-                          "message (of ~25 000) is never sent to the subscriber; the cause "
-                          "is not found yet (see the issue 4 note)", strict=False)
 def test_crash_no_acknowledged_message_lost(crash):
     assert not crash.missing_on_wire, \
         f"{len(crash.missing_on_wire)} acknowledged messages never sent to the subscriber: " \

@@ -118,6 +118,21 @@ TEST_CASE("sqlite: an empty file becomes a new store", "[storage][sqlite]") {
   CHECK(test::restore_all(s).inbound.size() == 1);
 }
 
+TEST_CASE("sqlite: a second store on the same file is refused while the first is open",
+          "[storage][sqlite]") {
+  TempDb db;
+  {
+    SqliteStorage first({db.path()});
+    first.put_inbound_qos2("c", 1);
+    first.flush();
+    const std::string error = open_error(db.path());
+    CHECK_THAT(error, Catch::Contains(db.path().string() + ": in use by another Ferry process"));
+    CHECK_THAT(error, Catch::Contains("pid " + std::to_string(getpid())));
+  }
+  SqliteStorage again({db.path()});  // released with the first: the data is still there
+  CHECK(test::restore_all(again).inbound.size() == 1);
+}
+
 TEST_CASE("sqlite: a missing data directory is named", "[storage][sqlite]") {
   TempDb db;
   const auto dir = db.path().string() + ".missing";

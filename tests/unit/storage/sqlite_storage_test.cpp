@@ -221,3 +221,25 @@ TEST_CASE("sqlite: many threads share batches", "[storage][sqlite]") {
   }
   WARN("4 threads x 200 commits: " << s.committed_batches() << " transactions");
 }
+
+TEST_CASE("sqlite: a group lands in one transaction, even past max_batch", "[storage][sqlite]") {
+  TempDb db;
+  SqliteOptions options{db.path()};
+  options.max_batch = 1;  // every other event gets a transaction of its own
+  SqliteStorage s(options);
+  s.put_session({"sub", mqtt::Version::v5, 300});
+  s.flush();
+  const auto before = s.committed_batches();
+  s.begin_group();
+  s.put_inbound_qos2("pub", 7);
+  s.put_message({1, test::message("a/b", "m", 2)});
+  s.enqueue({"sub", 1, 2});
+  s.end_group();
+  s.flush();
+  // The group's transaction and the flush marker's; split up, it would take four.
+  CHECK(s.committed_batches() - before == 2);
+  const auto r = test::restore_all(s);
+  REQUIRE(r.queued.size() == 1);
+  CHECK(r.queued[0].message == 1);
+  CHECK(r.inbound.size() == 1);
+}
