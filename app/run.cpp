@@ -1,6 +1,7 @@
 // `ferry run` and `ferry check`: load the config, start shards and listeners, wait for a
 // signal, shut down cleanly.
 #include "app/commands.hpp"
+#include "app/gateway_mode.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -112,6 +113,7 @@ std::unique_ptr<broker::SnGateway> open_gateway(const config::Config& c,
   o.limits.max_retries = static_cast<std::uint8_t>(c.mqttsn.max_retries);
   o.limits.max_queued_messages = c.mqttsn.max_queued_messages;
   o.predefined = predefined_topics(c.mqttsn);
+  configure_sn_listener(c, o);
   broker::Shard& shard = broker.shard(0);
   auto gateway = std::make_unique<broker::SnGateway>(
       shard, transports::open_udp(shard.loop(), l.bind), std::move(o));
@@ -209,9 +211,11 @@ int run_broker(const std::string& config_path) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  check_gateway(c);
   broker::Broker broker(broker_options(c), open_storage(c), sync_policy(c.storage));
   broker.restore();
   Endpoints endpoints = open_all(c, broker);
+  start_bridge(c, broker);
   broker.start();
   spdlog::info("ferry {} running with {} shard{} (config {})", FERRY_VERSION, broker.shard_count(),
                broker.shard_count() == 1 ? "" : "s", c.source);
@@ -225,6 +229,7 @@ int run_broker(const std::string& config_path) {
 
 int check_config(const std::string& config_path) {
   config::Config c = load(config_path);
+  check_gateway(c);
   std::cout << fmt::format("{}: ok ({} listener{})\n", c.source, c.listeners.size(),
                            c.listeners.size() == 1 ? "" : "s");
   return 0;

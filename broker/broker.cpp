@@ -134,12 +134,18 @@ void Broker::execute(const RoutePlan& plan, std::uint32_t from_shard) {
 void Broker::subscribe(const std::string& filter, const std::string& group, SubscriberKey who,
                        const SubscriptionOptions& options) {
   std::unique_lock lock(trie_mutex_);
-  trie_.subscribe(filter, group, who, options);
+  if (trie_.subscribe(filter, group, who, options)) {
+    count_filter(filter, who.session, 1);
+  }
 }
 
 bool Broker::unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who) {
   std::unique_lock lock(trie_mutex_);
-  return trie_.unsubscribe(filter, group, who);
+  if (!trie_.unsubscribe(filter, group, who)) {
+    return false;
+  }
+  count_filter(filter, who.session, -1);
+  return true;
 }
 
 void Broker::move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to) {
@@ -150,9 +156,42 @@ void Broker::move_subscriptions(const Session& session, std::uint32_t from, std:
   trie_.unsubscribe_all({from, session.id});
 }
 
-void Broker::unsubscribe_all(SubscriberKey who) {
+void Broker::unsubscribe_all(const Session& session, std::uint32_t shard) {
   std::unique_lock lock(trie_mutex_);
-  trie_.unsubscribe_all(who);
+  for (const auto& [key, sub] : session.subscriptions) {
+    if (trie_.unsubscribe(sub.filter, sub.group, {shard, session.id})) {
+      count_filter(sub.filter, session.id, -1);
+    }
+  }
+  trie_.unsubscribe_all({shard, session.id});  // anything the map did not know of
+}
+
+void Broker::watch_filters(FilterObserver observer, std::uint64_t ignored) {
+  std::unique_lock lock(trie_mutex_);
+  filter_observer_ = std::move(observer);
+  observer_ignores_ = ignored;
+  for (const auto& [filter, count] : filter_counts_) {
+    filter_observer_(filter, true);
+  }
+}
+
+void Broker::count_filter(const std::string& filter, std::uint64_t session, int delta) {
+  if (session == observer_ignores_ && filter_observer_) {
+    return;
+  }
+  if (delta > 0) {
+    if (++filter_counts_[filter] == 1 && filter_observer_) {
+      filter_observer_(filter, true);
+    }
+    return;
+  }
+  auto it = filter_counts_.find(filter);
+  if (it != filter_counts_.end() && --it->second == 0) {
+    filter_counts_.erase(it);
+    if (filter_observer_) {
+      filter_observer_(filter, false);
+    }
+  }
 }
 
 std::vector<MessagePtr> Broker::retained_matching(const std::string& filter) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -84,7 +85,16 @@ class Broker {
   void subscribe(const std::string& filter, const std::string& group, SubscriberKey who,
                  const SubscriptionOptions& options);
   bool unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who);
-  void unsubscribe_all(SubscriberKey who);
+  /// Removes every subscription of `session` (which lives on shard `shard`).
+  void unsubscribe_all(const Session& session, std::uint32_t shard);
+  /// Calls `observer(filter, true)` for every plain filter (a "$share/group/" prefix
+  /// stripped) that some session subscribes to now, then whenever a filter gains its
+  /// first subscriber or `(filter, false)` when it loses its last one. Subscriptions of
+  /// session `ignored` do not count. Runs on the subscribing shard's thread, under the
+  /// subscription lock: post elsewhere, do not call back. One observer (the gateway's
+  /// aggregating bridge, which subscribes upstream to what local sessions want).
+  using FilterObserver = std::function<void(const std::string& filter, bool wanted)>;
+  void watch_filters(FilterObserver observer, std::uint64_t ignored);
   /// Re-keys a session's subscriptions from shard `from` to `to` in one step.
   void move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to);
   std::vector<MessagePtr> retained_matching(const std::string& filter);
@@ -102,6 +112,7 @@ class Broker {
 
  private:
   bool persist_rows(const RoutePlan& plan);
+  void count_filter(const std::string& filter, std::uint64_t session, int delta);
 
   BrokerOptions options_;
   Metrics metrics_;
@@ -109,6 +120,10 @@ class Broker {
 
   std::shared_mutex trie_mutex_;
   SubscriptionTrie trie_;
+  // Subscribers per plain filter, for the filter observer (under trie_mutex_).
+  std::unordered_map<std::string, std::size_t> filter_counts_;
+  FilterObserver filter_observer_;
+  std::uint64_t observer_ignores_ = 0;
   std::mutex retained_mutex_;
   RetainedStore retained_;
   std::mutex directory_mutex_;

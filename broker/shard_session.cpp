@@ -110,7 +110,7 @@ void Shard::detach(Session& session, bool graceful) {
 
 void Shard::end_session(Session& session) {
   publish_will(session);  // a will still delayed goes out when the session ends
-  broker_.unsubscribe_all({index_, session.id});
+  broker_.unsubscribe_all(session, index_);
   broker_.erase_session(session.client_id, session.id);
   if (session.stored) {
     broker_.persistence().erase_session(session.client_id);

@@ -34,6 +34,19 @@ void SnClient::accept(Session& s, bool session_present, mqtt::Properties) {
   after_actions();
 }
 
+void SnClient::accept_state(mqtt::SessionState& state) {
+  session_.accept(state, false, shard_.now(), actions_);
+  after_actions();
+}
+
+void SnClient::on_sn_packet(mqtt::Packet&& packet) {
+  shard_.on_packet(*this, std::move(packet));
+}
+
+void SnClient::on_will_update(const sn::WillUpdate& update) {
+  shard_.update_will(*this, update);
+}
+
 void SnClient::refuse(mqtt::Reason reason) {
   session_.refuse(reason, actions_);
   after_actions();
@@ -81,9 +94,9 @@ void SnClient::handle(sn::Event& event) {
     if (auto* connect = std::get_if<mqtt::Connect>(&deliver->packet)) {
       client_id = connect->client_id;
     }
-    shard_.on_packet(*this, std::move(deliver->packet));
+    on_sn_packet(std::move(deliver->packet));
   } else if (auto* will = std::get_if<sn::UpdateWill>(&event)) {
-    shard_.update_will(*this, will->update);
+    on_will_update(will->update);
   } else if (auto* timer = std::get_if<sn::StartTimer>(&event)) {
     start_timer(timer->kind, timer->ms);
   } else if (auto* close = std::get_if<mqtt::Close>(&event)) {
@@ -94,6 +107,7 @@ void SnClient::handle(sn::Event& event) {
       }
     }
     closed_ = true;
+    on_sn_closed();
   }
 }
 

@@ -16,12 +16,13 @@ namespace ferry::broker {
 class Shard;
 class SnGateway;
 
-class SnClient final : public Client {
+class SnClient : public Client {
  public:
   SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
            std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
            std::shared_ptr<const sn::PredefinedTopics> predefined);
 
+  ~SnClient() override = default;
   void start();
   void on_datagram(std::span<const std::uint8_t> datagram);
 
@@ -37,6 +38,17 @@ class SnClient final : public Client {
   std::uint16_t keep_alive() const override { return session_.keep_alive(); }
   std::size_t pending_bytes() const override { return 0; }
   const transports::LinkInfo& link_info() const override { return info_; }
+
+ protected:
+  /// What the gateway session hands over: by default the shard's (integrated gateway);
+  /// the standalone transparent mode sends them upstream instead.
+  virtual void on_sn_packet(mqtt::Packet&& packet);
+  virtual void on_will_update(const sn::WillUpdate& update);
+  /// The client is closing (lost, or after its DISCONNECT): its last chance to act.
+  virtual void on_sn_closed() {}
+  /// accept() without a broker Session: `state` is the caller's, kept until closed.
+  void accept_state(mqtt::SessionState& state);
+  Shard& shard() { return shard_; }
 
  private:
   void after_actions();

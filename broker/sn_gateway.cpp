@@ -99,8 +99,10 @@ bool SnGateway::answer_gateway_message(const sn::Message& message,
 
 void SnGateway::new_client(Key key, std::optional<sn::Forwarder> via,
                            std::span<const std::uint8_t> datagram) {
-  auto client = std::make_unique<SnClient>(shard_, *this, key.peer, std::move(via), options_.limits,
-                                           options_.predefined);
+  std::unique_ptr<SnClient> client =
+      options_.make_client ? options_.make_client(shard_, *this, key.peer, std::move(via))
+                           : std::make_unique<SnClient>(shard_, *this, key.peer, std::move(via),
+                                                        options_.limits, options_.predefined);
   SnClient& ref = *client;
   clients_[key] = &ref;
   shard_.add_client(std::move(client));

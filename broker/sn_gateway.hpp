@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,11 @@ namespace ferry::broker {
 
 class Shard;
 class SnClient;
+class SnGateway;
+
+/// Makes the driver of a new MQTT-SN client (the standalone transparent gateway's).
+using SnClientFactory = std::function<std::unique_ptr<SnClient>(
+    Shard&, SnGateway&, transports::DatagramPeer, std::optional<sn::Forwarder>)>;
 
 struct SnGatewayOptions {
   std::uint8_t gateway_id = 1;
@@ -24,6 +30,7 @@ struct SnGatewayOptions {
   std::uint32_t advertise_interval_s = 900;
   sn::GatewayLimits limits;
   std::shared_ptr<const sn::PredefinedTopics> predefined;
+  SnClientFactory make_client;  // empty: SnClient, a session of this broker
 };
 
 struct SnGatewayStats {

@@ -136,6 +136,24 @@ std::optional<Endpoint> parse_host_port(std::string_view text) {
   return Endpoint{std::string(host), *port};
 }
 
+std::optional<Endpoint> parse_mqtt_url(std::string_view text) {
+  constexpr std::string_view scheme = "mqtt://";
+  if (!text.starts_with(scheme)) {
+    return std::nullopt;
+  }
+  std::string host_port(text.substr(scheme.size()));
+  if (!host_port.empty() && host_port.back() == '/') {
+    host_port.pop_back();
+  }
+  const bool has_port = host_port.starts_with('[') ? host_port.find("]:") != std::string::npos
+                                                   : host_port.find(':') != std::string::npos;
+  auto endpoint = parse_host_port(has_port ? host_port : host_port + ":1883");
+  if (!endpoint || endpoint->port == 0) {
+    return std::nullopt;
+  }
+  return endpoint;
+}
+
 std::string resolve_path(const Config& config, std::string_view path) {
   const std::filesystem::path p(path);
   if (p.is_absolute()) {

@@ -91,6 +91,22 @@ struct MqttSnConfig {
   bool operator==(const MqttSnConfig&) const = default;
 };
 
+// Standalone gateway mode [issue 5]: MQTT-SN clients are served for another broker.
+struct GatewayConfig {
+  std::string upstream;                     // "mqtt://host:port"; empty = integrated gateway only
+  std::string mode = "aggregating";         // aggregating | transparent
+  std::string protocol = "5";               // upstream MQTT version: 5 | 3.1.1
+  std::string client_id = "ferry-gateway";  // aggregating: the one upstream client id
+  std::string username;                     // empty = none
+  std::string password;
+  std::uint32_t keep_alive_s = 60;             // upstream PINGREQ interval
+  std::uint32_t session_expiry_s = 3600;       // aggregating: upstream keeps our session
+  std::uint32_t reconnect_min_ms = 500;        // backoff doubles from here...
+  std::uint32_t reconnect_max_ms = 30000;      // ...up to here
+  std::uint32_t max_buffered_messages = 1000;  // QoS >= 1 held while upstream is away
+  bool operator==(const GatewayConfig&) const = default;
+};
+
 struct AuthConfig {
   bool allow_anonymous = true;
 
@@ -103,6 +119,7 @@ struct Config {
   LimitsConfig limits;
   StorageConfig storage;
   MqttSnConfig mqttsn;
+  GatewayConfig gateway;
   AuthConfig auth;
   std::string source;  // file path loaded (or "defaults"), for messages
 };
@@ -124,6 +141,10 @@ struct Endpoint {
 // Parses "0.0.0.0:1883", "[::]:1883", "[::1]:1883", "localhost:1883". Port 0..65535
 // (0 = ephemeral). An IPv6 address must be in brackets. nullopt if malformed.
 std::optional<Endpoint> parse_host_port(std::string_view text);
+
+// Parses "mqtt://host[:port]" (port 1883 when absent; IPv6 hosts in brackets).
+// nullopt if malformed.
+std::optional<Endpoint> parse_mqtt_url(std::string_view text);
 
 // A path from the config: absolute paths are returned as is, relative ones are placed
 // under server.data_dir.

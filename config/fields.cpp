@@ -177,6 +177,50 @@ std::vector<Field<Config>> mqttsn_fields() {
   };
 }
 
+std::string upstream_url(const std::string& text) {
+  if (text.empty() || parse_mqtt_url(text)) {
+    return {};
+  }
+  if (text.starts_with("mqtts://")) {
+    return "TLS upstreams (mqtts://) are not available yet in this build";
+  }
+  return fmt::format("invalid upstream '{}' (expected mqtt://host:port)", text);
+}
+
+std::vector<Field<Config>> gateway_fields() {
+  auto any = [](const std::string&) { return std::string(); };
+  return {
+      string<Config>(
+          "upstream", [](Config & c) -> auto& { return c.gateway.upstream; }, upstream_url),
+      string<Config>(
+          "mode", [](Config & c) -> auto& { return c.gateway.mode; },
+          choice("mode", {"aggregating", "transparent"})),
+      string<Config>(
+          "protocol", [](Config & c) -> auto& { return c.gateway.protocol; },
+          choice("protocol", {"5", "3.1.1"})),
+      string<Config>(
+          "client_id", [](Config & c) -> auto& { return c.gateway.client_id; }, non_empty),
+      string<Config>(
+          "username", [](Config & c) -> auto& { return c.gateway.username; }, any),
+      string<Config>(
+          "password", [](Config & c) -> auto& { return c.gateway.password; }, any),
+      integer<Config>(
+          "keep_alive_s", [](Config & c) -> auto& { return c.gateway.keep_alive_s; }, 0, kU16Max),
+      integer<Config>(
+          "session_expiry_s", [](Config & c) -> auto& { return c.gateway.session_expiry_s; }, 0,
+          kU32Max),
+      integer<Config>(
+          "reconnect_min_ms", [](Config & c) -> auto& { return c.gateway.reconnect_min_ms; }, 10,
+          600000),
+      integer<Config>(
+          "reconnect_max_ms", [](Config & c) -> auto& { return c.gateway.reconnect_max_ms; }, 10,
+          3600000),
+      integer<Config>(
+          "max_buffered_messages",
+          [](Config & c) -> auto& { return c.gateway.max_buffered_messages; }, 1, 10000000),
+  };
+}
+
 std::vector<Field<Config>> auth_fields() {
   return {
       boolean<Config>(
@@ -191,12 +235,11 @@ const std::vector<ScalarSection>& scalar_sections() {
   static const std::vector<Field<Config>> limits = limits_fields();
   static const std::vector<Field<Config>> storage = storage_fields();
   static const std::vector<Field<Config>> mqttsn = mqttsn_fields();
+  static const std::vector<Field<Config>> gateway = gateway_fields();
   static const std::vector<Field<Config>> auth = auth_fields();
-  static const std::vector<ScalarSection> sections = {{"server", &server},
-                                                      {"limits", &limits},
-                                                      {"storage", &storage},
-                                                      {"mqttsn", &mqttsn},
-                                                      {"auth", &auth}};
+  static const std::vector<ScalarSection> sections = {{"server", &server},   {"limits", &limits},
+                                                      {"storage", &storage}, {"mqttsn", &mqttsn},
+                                                      {"gateway", &gateway}, {"auth", &auth}};
   return sections;
 }
 

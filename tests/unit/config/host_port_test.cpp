@@ -62,3 +62,16 @@ TEST_CASE("parse_host_port rejects malformed addresses", "[config][host_port]") 
     CHECK_FALSE(parse_host_port(text).has_value());
   }
 }
+
+TEST_CASE("parse_mqtt_url: the gateway's upstream address", "[config][host_port]") {
+  using ferry::config::parse_mqtt_url;
+  CHECK(parse_mqtt_url("mqtt://broker.example:1884") == Endpoint{"broker.example", 1884});
+  CHECK(parse_mqtt_url("mqtt://10.0.0.2") == Endpoint{"10.0.0.2", 1883});  // default port
+  CHECK(parse_mqtt_url("mqtt://[::1]:2883/") == Endpoint{"::1", 2883});
+  CHECK(parse_mqtt_url("mqtt://[::1]") == Endpoint{"::1", 1883});
+  for (const char* bad :
+       {"", "tcp://x:1", "mqtt://", "mqtt://x:0", "mqtt://x:70000", "mqtts://x:8883", "x:1883"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_mqtt_url(bad));
+  }
+}

@@ -1,0 +1,153 @@
+#include "gateway/bridge.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.hpp"
+#include "broker/session.hpp"
+#include "broker/shard.hpp"
+#include "gateway/translate.hpp"
+
+namespace ferry::gateway {
+namespace {
+
+constexpr std::size_t k_filters_per_subscribe = 64;
+
+std::vector<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::vector<std::string> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
+Bridge::Bridge(broker::Broker& broker, broker::Shard& shard, UpstreamAddress address,
+               Backoff backoff, mqtt::ClientOptions options)
+    : broker_(broker),
+      shard_(shard),
+      info_{transports::LinkInfo::Kind::stream, "bridge", address.to_string(), -1} {
+  client_id = "ferry-bridge-" + options.client_id;
+  upstream_ = std::make_unique<Upstream>(shard.loop(), std::move(address), backoff,
+                                         std::move(options), *this);
+}
+
+Bridge::~Bridge() {
+  *alive_ = false;
+}
+
+void Bridge::start() {
+  mqtt::Connect connect;
+  connect.version = mqtt::Version::v5;
+  connect.client_id = client_id;
+  connect.username = client_id;  // for allow_anonymous = false; no password checks exist
+  shard_.on_packet(*this, std::move(connect));
+  upstream_->start();
+}
+
+void Bridge::accept(broker::Session& s, bool, mqtt::Properties) {
+  session = &s;
+  std::weak_ptr<bool> alive = alive_;
+  transports::EventLoop& loop = shard_.loop();
+  broker_.watch_filters(
+      [this, alive, &loop](const std::string& filter, bool wanted) {
+        loop.post([this, alive, filter, wanted] {
+          if (auto a = alive.lock(); a && *a) {
+            filter_changed(filter, wanted);
+          }
+        });
+      },
+      s.id);
+  // Everything local clients publish, except what this bridge itself brought in.
+  mqtt::SubscribeTopic all{"#", 2, true, true, 2};
+  shard_.on_packet(*this, mqtt::Subscribe{1, {all}, {}});
+}
+
+void Bridge::refuse(mqtt::Reason reason) {
+  spdlog::error("gateway bridge: the local broker refused its session (reason {:#04x})",
+                static_cast<unsigned>(reason));
+}
+
+mqtt::Offer Bridge::publish(mqtt::Outgoing item) {
+  if (upstream_->publish(to_publish(item, mqtt::Clock::now()), 0)) {
+    return mqtt::Offer::sent;
+  }
+  return mqtt::Offer::dropped_queue_full;  // QoS 0 while away, or the buffer is full
+}
+
+void Bridge::disconnect(mqtt::Reason) {
+  upstream_->stop();
+  shard_.client_closed(*this, {});
+}
+
+void Bridge::on_upstream_connected(bool session_present) {
+  if (!session_present) {
+    subscribed_.clear();  // a new upstream session: nothing is subscribed there
+  }
+  std::vector<std::string> stale = minus(subscribed_, wanted_);
+  if (!stale.empty() && upstream_->unsubscribe(stale, 0)) {
+    for (const auto& filter : stale) {
+      subscribed_.erase(filter);
+    }
+  }
+  auto missing = minus(wanted_, subscribed_);
+  subscribe_upstream({missing.begin(), missing.end()}, session_present);
+}
+
+void Bridge::on_upstream_lost(const mqtt::Failed&, bool) {}
+
+void Bridge::on_upstream_message(mqtt::Publish&& publish) {
+  if (publish.qos > 0) {
+    next_local_id_ = static_cast<std::uint16_t>(next_local_id_ == 65535 ? 1 : next_local_id_ + 1);
+    publish.packet_id = next_local_id_;
+  }
+  publish.dup = false;
+  shard_.on_packet(*this, std::move(publish));
+}
+
+void Bridge::on_upstream_subscribed(std::uint64_t, const mqtt::Suback& suback) {
+  for (mqtt::Reason reason : suback.reasons) {
+    if (static_cast<std::uint8_t>(reason) >= 0x80) {
+      spdlog::warn("gateway bridge: upstream refused a subscription (reason {:#04x})",
+                   static_cast<unsigned>(reason));
+    }
+  }
+}
+
+void Bridge::filter_changed(const std::string& filter, bool wanted) {
+  if (wanted) {
+    wanted_.insert(filter);
+    if (upstream_->connected() && !subscribed_.contains(filter)) {
+      subscribe_upstream({filter}, false);
+    }
+    return;
+  }
+  wanted_.erase(filter);
+  if (subscribed_.contains(filter) && upstream_->unsubscribe({filter}, 0)) {
+    subscribed_.erase(filter);
+  }
+}
+
+void Bridge::subscribe_upstream(const std::set<std::string>& filters, bool resume) {
+  std::vector<mqtt::SubscribeTopic> topics;
+  auto send = [&] {
+    if (!topics.empty() && upstream_->subscribe(topics, 0)) {
+      for (const auto& t : topics) {
+        subscribed_.insert(t.filter);
+      }
+    }
+    topics.clear();
+  };
+  for (const auto& filter : filters) {
+    // No Local: what the gateway publishes does not come back [MQTT-3.8.3-3]. After a
+    // resumed session only new subscriptions get retained messages (Retain Handling 1).
+    topics.push_back({filter, 2, true, true, static_cast<std::uint8_t>(resume ? 1 : 0)});
+    if (topics.size() == k_filters_per_subscribe) {
+      send();
+    }
+  }
+  send();
+}
+
+}  // namespace ferry::gateway

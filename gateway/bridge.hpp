@@ -1,0 +1,74 @@
+// gateway::Bridge: the aggregating gateway's one upstream connection [issue 5].
+//
+// The bridge is a client of this broker (on shard 0) and of the upstream broker at once:
+// - locally it holds a session subscribed to "#" with No Local, so every message a local
+//   client (an MQTT-SN sensor) publishes reaches it, and forwards them upstream (QoS 1/2
+//   wait in a bounded buffer while upstream is away, and go out after the reconnect);
+// - upstream it subscribes to the union of the filters local sessions subscribe to
+//   (Broker::watch_filters), with No Local so its own messages do not come back, and
+//   publishes what arrives into this broker, where the local subscribers get it.
+// Upstream it keeps a persistent session (Clean Start 0, session expiry from config), so
+// the upstream broker queues QoS 1/2 messages for the gateway while the link is down.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "broker/client.hpp"
+#include "gateway/upstream.hpp"
+
+namespace ferry::broker {
+class Broker;
+class Shard;
+}  // namespace ferry::broker
+
+namespace ferry::gateway {
+
+class Bridge final : public broker::Client, public UpstreamHandler {
+ public:
+  Bridge(broker::Broker& broker, broker::Shard& shard, UpstreamAddress address, Backoff backoff,
+         mqtt::ClientOptions options);
+  ~Bridge() override;
+
+  /// Shard thread: opens the local session and starts the upstream link.
+  void start();
+
+  // broker::Client
+  void accept(broker::Session& session, bool session_present, mqtt::Properties) override;
+  void refuse(mqtt::Reason reason) override;
+  void send(const mqtt::Packet&) override {}  // local acks: the upstream side acks itself
+  mqtt::Offer publish(mqtt::Outgoing item) override;
+  void disconnect(mqtt::Reason reason) override;
+  void flush(std::vector<transports::egress::WriteRequest>&) override {}
+  void detach_state() override {}
+  bool connected() const override { return session != nullptr; }
+  mqtt::Version version() const override { return mqtt::Version::v5; }
+  std::uint16_t keep_alive() const override { return 0; }
+  std::size_t pending_bytes() const override { return 0; }
+  const transports::LinkInfo& link_info() const override { return info_; }
+
+  // UpstreamHandler
+  void on_upstream_connected(bool session_present) override;
+  void on_upstream_lost(const mqtt::Failed& why, bool was_connected) override;
+  void on_upstream_message(mqtt::Publish&& publish) override;
+  void on_upstream_acked(std::uint64_t, bool) override {}
+  void on_upstream_subscribed(std::uint64_t tag, const mqtt::Suback& suback) override;
+  void on_upstream_unsubscribed(std::uint64_t) override {}
+
+ private:
+  void filter_changed(const std::string& filter, bool wanted);
+  void subscribe_upstream(const std::set<std::string>& filters, bool resume);
+
+  broker::Broker& broker_;
+  broker::Shard& shard_;
+  transports::LinkInfo info_;
+  std::unique_ptr<Upstream> upstream_;
+  std::set<std::string> wanted_;      // filters local sessions subscribe to
+  std::set<std::string> subscribed_;  // filters subscribed upstream (as far as we know)
+  std::uint16_t next_local_id_ = 0;   // packet ids of PUBLISHes into the local broker
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ferry::gateway

@@ -1,0 +1,95 @@
+// gateway::Upstream: one MQTT client connection to the upstream broker, kept up for as
+// long as it lives. It drives an mqtt::ClientSession over a TCP Link on one event loop,
+// reconnects with exponential backoff (with jitter) after any loss, pings every
+// keep_alive seconds, and reports to its UpstreamHandler. QoS >= 1 publishes made while
+// it is down wait in the session's bounded buffer and go out after the reconnect.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/byte_chain.hpp"
+#include "protocol/mqtt/client_session.hpp"
+#include "transports/event_loop.hpp"
+#include "transports/link.hpp"
+
+namespace ferry::gateway {
+
+struct UpstreamAddress {
+  std::string host;
+  std::uint16_t port = 1883;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+struct Backoff {
+  std::uint32_t min_ms = 500;
+  std::uint32_t max_ms = 30000;
+};
+
+class UpstreamHandler {
+ public:
+  virtual ~UpstreamHandler() = default;
+  virtual void on_upstream_connected(bool session_present) = 0;
+  /// The link failed or was refused; a reconnect follows unless `refused` and stop().
+  virtual void on_upstream_lost(const mqtt::Failed& why, bool was_connected) = 0;
+  virtual void on_upstream_message(mqtt::Publish&& publish) = 0;
+  virtual void on_upstream_acked(std::uint64_t tag, bool ok) = 0;
+  virtual void on_upstream_subscribed(std::uint64_t tag, const mqtt::Suback& suback) = 0;
+  virtual void on_upstream_unsubscribed(std::uint64_t tag) = 0;
+};
+
+class Upstream final : public transports::LinkHandler {
+ public:
+  Upstream(transports::EventLoop& loop, UpstreamAddress address, Backoff backoff,
+           mqtt::ClientOptions options, UpstreamHandler& handler);
+  ~Upstream() override;
+
+  /// Connects (and keeps reconnecting). Loop thread.
+  void start();
+  /// DISCONNECT (normal: the server drops the will) and no reconnect.
+  void stop();
+  /// Closes the link without DISCONNECT (the server publishes the will), no reconnect.
+  void abort();
+
+  bool publish(mqtt::Publish publish, std::uint64_t tag);
+  bool subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag);
+  bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag);
+  bool connected() const { return session_.connected(); }
+  std::size_t buffered() const { return session_.buffered(); }
+  const UpstreamAddress& address() const { return address_; }
+
+  // LinkHandler
+  void on_data(std::span<const std::uint8_t> bytes) override;
+  void on_drained() override;
+  void on_closed(std::error_code error) override;
+
+ private:
+  void connect();
+  void on_link(std::unique_ptr<transports::Link> link, std::error_code error);
+  void after(bool was_connected);
+  void dispatch(mqtt::ClientEvent& event);
+  void drop_link();
+  void schedule_reconnect();
+  void arm_keep_alive();
+
+  transports::EventLoop& loop_;
+  UpstreamAddress address_;
+  Backoff backoff_;
+  UpstreamHandler& handler_;
+  mqtt::ClientSession session_;
+  mqtt::ClientActions actions_;
+  std::unique_ptr<transports::Link> link_;
+  std::shared_ptr<void> attempt_;  // a connect in progress
+  ByteChain pending_;              // bytes waiting for the write in progress
+  transports::Timer reconnect_timer_;
+  transports::Timer keep_alive_timer_;
+  std::uint32_t next_delay_ms_;
+  bool writing_ = false;
+  bool stopped_ = false;
+  bool dispatching_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ferry::gateway
