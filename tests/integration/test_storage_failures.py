@@ -74,6 +74,21 @@ def test_foreign_sqlite_database_is_refused_and_left_untouched(broker_factory):
     con.close()
 
 
+def test_second_broker_on_the_same_data_dir_is_refused(broker_factory):
+    first = broker_factory(SQLITE)
+    second = broker_factory({**SQLITE, "server": {"data_dir": str(first.data_dir)}}, start=False)
+    code, out, err = run_ferry(second.config_path)
+    assert code != 0
+    assert f"{first.data_dir / 'ferry.db'}: in use by another Ferry process (pid " \
+        f"{first.proc.pid})" in err, err
+    # The first keeps working; once it is gone (even by kill -9) the data dir is free.
+    r = first.raw()
+    r.connect("still-here")
+    first.kill()
+    second.start()
+    assert second.raw().connect("next-owner").rc == 0
+
+
 def test_data_dir_that_cannot_be_created_is_a_clear_error(broker_factory):
     # A short path under /tmp: the Unix socket path (data_dir/ferry.sock) must stay valid.
     d = tempfile.mkdtemp(prefix="ferry-blk-")
