@@ -1,5 +1,7 @@
 #include "broker/sn_client.hpp"
 
+#include <iterator>
+
 #include "broker/shard.hpp"
 #include "broker/sn_gateway.hpp"
 
@@ -78,8 +80,12 @@ void SnClient::after_actions() {
     handle(event);
   }
   std::vector<sn::Event>().swap(actions_.events);  // see StreamClient::after_actions
-  for (const auto& datagram : actions_.datagrams) {
-    gateway_.send(datagram, peer_);
+  if (output_holds_ > 0) {
+    std::move(actions_.datagrams.begin(), actions_.datagrams.end(), std::back_inserter(held_));
+  } else {
+    for (const auto& datagram : actions_.datagrams) {
+      gateway_.send(datagram, peer_);
+    }
   }
   actions_.datagrams.clear();
   handling_ = false;
@@ -87,6 +93,13 @@ void SnClient::after_actions() {
     gateway_.forget(peer_, node_id_);
     shard_.client_closed(*this, {});  // may destroy this client later in the loop turn
   }
+}
+
+void SnClient::output_released() {
+  for (const auto& datagram : held_) {
+    gateway_.send(datagram, peer_);
+  }
+  held_.clear();
 }
 
 void SnClient::handle(sn::Event& event) {
@@ -97,6 +110,10 @@ void SnClient::handle(sn::Event& event) {
     on_sn_packet(std::move(deliver->packet));
   } else if (auto* will = std::get_if<sn::UpdateWill>(&event)) {
     on_will_update(will->update);
+  } else if (auto* change = std::get_if<mqtt::OutboundChanged>(&event)) {
+    shard_.outbound_changed(*this, *change);  // may hold the output until it is durable
+  } else if (auto* released = std::get_if<mqtt::InboundReleased>(&event)) {
+    shard_.inbound_released(*this, released->packet_id);
   } else if (auto* timer = std::get_if<sn::StartTimer>(&event)) {
     start_timer(timer->kind, timer->ms);
   } else if (auto* close = std::get_if<mqtt::Close>(&event)) {

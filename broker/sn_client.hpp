@@ -51,6 +51,7 @@ class SnClient : public Client {
   Shard& shard() { return shard_; }
 
  private:
+  void output_released() override;
   void after_actions();
   void handle(sn::Event& event);
   void start_timer(sn::TimerKind kind, std::uint32_t ms);
@@ -62,6 +63,7 @@ class SnClient : public Client {
   transports::LinkInfo info_;
   sn::GatewaySession session_;
   sn::Actions actions_;
+  std::vector<std::string> held_;  // datagrams waiting for a durability hold to end
   std::array<std::unique_ptr<transports::Timer>, 4> timers_;  // one per sn::TimerKind
   bool handling_ = false;
   bool closed_ = false;

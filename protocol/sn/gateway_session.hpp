@@ -69,7 +69,10 @@ struct UpdateWill {
   WillUpdate update;
 };
 
-using Event = std::variant<mqtt::Deliver, UpdateWill, StartTimer, mqtt::Close>;
+/// OutboundChanged / InboundReleased: as from mqtt::Connection, for the broker to keep a
+/// persistent session's stored rows in step (only for messages with a store id).
+using Event = std::variant<mqtt::Deliver, UpdateWill, StartTimer, mqtt::Close,
+                           mqtt::OutboundChanged, mqtt::InboundReleased>;
 
 /// What one call produced. Each string in `datagrams` is one whole MQTT-SN message
 /// (already encapsulated for a forwarder), sent as one datagram, in order. A Close means:
@@ -236,6 +239,11 @@ class GatewaySession {
   void handle_pubrec(const Pubrec& ack, Actions& out);
   void handle_pubcomp(const Pubcomp& ack, Actions& out);
   void release_front(Actions& out);
+  /// Reports a stored message's change (sent, released, or done with: acked or dropped).
+  static void changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgoing& item, Actions& out);
+  /// Drops the front of the queue / of the in-flight window for good.
+  void drop_queued(Actions& out);
+  void drop_inflight(Actions& out);
 
   GatewayLimits limits_;
   std::shared_ptr<const PredefinedTopics> predefined_;

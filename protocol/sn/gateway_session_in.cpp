@@ -166,8 +166,8 @@ void GatewaySession::handle_will_update(Willmsgupd&& u, Actions& out) {
 
 /// [MQTT-SN 6.6]: the client's QoS 2 PUBLISH completes with PUBREL -> PUBCOMP.
 void GatewaySession::handle_pubrel(const Pubrel& pubrel, Actions& out) {
-  if (state_) {
-    state_->inbound_qos2.erase(pubrel.msg_id);
+  if (state_ && state_->inbound_qos2.erase(pubrel.msg_id) > 0) {
+    out.add(mqtt::InboundReleased{pubrel.msg_id});
   }
   emit(Pubcomp{pubrel.msg_id}, out);
 }

@@ -55,8 +55,7 @@ void GatewaySession::pump(Actions& out) {
   while (can_send() && !state_->queue.empty()) {
     mqtt::Outgoing& front = state_->queue.front();
     if (front.message->expired(now_)) {
-      pop_queued(*state_);
-      ++stats_.dropped;
+      drop_queued(out);
       continue;
     }
     std::optional<TopicRef> ref = outbound_topic(front.message->topic);
@@ -64,8 +63,7 @@ void GatewaySession::pump(Actions& out) {
       if (start_register(front.message->topic, out)) {
         return;  // the message waits for REGACK [MQTT-SN 6.10]
       }
-      pop_queued(*state_);  // no topic id left for this client
-      ++stats_.dropped;
+      drop_queued(out);  // no topic id left for this client
       continue;
     }
     mqtt::Outgoing item = pop_queued(*state_);
@@ -76,6 +74,7 @@ void GatewaySession::pump(Actions& out) {
     item.packet_id = state_->next_packet_id();
     item.released = false;
     transmit(item, *ref, false, out);
+    changed(mqtt::OutboundChanged::Kind::sent, item, out);
     state_->inflight.push_back(std::move(item));
     retries_ = 0;
     arm_retry(out);
@@ -158,8 +157,7 @@ void GatewaySession::resend_outstanding(Actions& out) {
     if (start_register(item.message->topic, out)) {
       return;  // e.g. a persistent session resumed: this client has no ids yet
     }
-    state_->inflight.pop_front();
-    ++stats_.dropped;
+    drop_inflight(out);
   }
 }
 
@@ -197,11 +195,9 @@ void GatewaySession::handle_regack(const Regack& ack, Actions& out) {
   } else {
     registry_.erase(reg.topic_id);  // refused: the message waiting for it is dropped
     if (!state_->inflight.empty() && state_->inflight.front().message->topic == reg.topic) {
-      state_->inflight.pop_front();
-      ++stats_.dropped;
+      drop_inflight(out);
     } else if (!state_->queue.empty() && state_->queue.front().message->topic == reg.topic) {
-      pop_queued(*state_);
-      ++stats_.dropped;
+      drop_queued(out);
     }
   }
   retries_ = 0;
@@ -250,7 +246,11 @@ void GatewaySession::handle_pubrec(const Pubrec& ack, Actions& out) {
     unexpected();
     return;
   }
-  state_->inflight.front().released = true;  // duplicate PUBREC: PUBREL again
+  mqtt::Outgoing& item = state_->inflight.front();
+  if (!item.released) {
+    item.released = true;  // a duplicate PUBREC only gets the PUBREL again
+    changed(mqtt::OutboundChanged::Kind::released, item, out);
+  }
   emit(Pubrel{ack.msg_id}, out);
   retries_ = 0;
   arm_retry(out);
@@ -265,7 +265,26 @@ void GatewaySession::handle_pubcomp(const Pubcomp& ack, Actions& out) {
   release_front(out);
 }
 
+void GatewaySession::changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgoing& item,
+                             Actions& out) {
+  if (item.message->store_id != 0) {
+    out.add(mqtt::OutboundChanged{kind, item});
+  }
+}
+
+void GatewaySession::drop_queued(Actions& out) {
+  changed(mqtt::OutboundChanged::Kind::completed, pop_queued(*state_), out);
+  ++stats_.dropped;
+}
+
+void GatewaySession::drop_inflight(Actions& out) {
+  changed(mqtt::OutboundChanged::Kind::completed, state_->inflight.front(), out);
+  state_->inflight.pop_front();
+  ++stats_.dropped;
+}
+
 void GatewaySession::release_front(Actions& out) {
+  changed(mqtt::OutboundChanged::Kind::completed, state_->inflight.front(), out);
   state_->inflight.pop_front();
   retries_ = 0;
   if (!state_->inflight.empty()) {

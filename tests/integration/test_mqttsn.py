@@ -10,6 +10,7 @@ only builds tcp + unix listeners), and `[[mqttsn.predefined]]` tables.
 """
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -414,6 +415,30 @@ def test_persistent_sn_session_survives_restart(sn_factory):
     # The subscription itself survived: a new message arrives too.
     mqtt_pub(b, "persist/t", "live", qos=1)
     assert c.messages(3)[2][:2] == ("persist/t", b"live")
+
+
+@pytest.mark.parametrize("qos", [1, 2])
+def test_acknowledged_sn_messages_are_not_redelivered_after_restart(sn_factory, qos):
+    """The stored rows follow the MQTT-SN acknowledgements: what the client acknowledged
+    (PUBACK, or PUBREC + PUBCOMP) is gone after a kill -9; the rest comes back."""
+    b = sn_factory({"storage": {"backend": "sqlite", "sync": "ack"}})
+    c = sn_connected(b, f"sn-acked-{qos}", clean=False)
+    assert c.subscribe("acked/t", 1, qos=qos).rc == S.ACCEPTED
+    for i in range(3):
+        mqtt_pub(b, "acked/t", f"m{i}", qos=qos)
+    assert [p for _, p, _, _ in c.messages(3, timeout=5)] == [b"m0", b"m1", b"m2"]
+    c.quiet(0.5)  # the last acknowledgements reach the gateway
+    c.disconnect()
+    mqtt_pub(b, "acked/t", "while away", qos=qos)
+    b.stop(signal.SIGKILL)
+    b.start()
+    c.addr = b.sn_addr
+    c.topics.clear()
+    c.received.clear()
+    c.awaiting_rel.clear()
+    assert c.connect(f"sn-acked-{qos}", clean=False) == S.ACCEPTED
+    c.messages(2, timeout=3.0)
+    assert [p for _, p, _, _ in c.received] == [b"while away"]
 
 
 
