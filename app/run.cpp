@@ -98,15 +98,13 @@ std::shared_ptr<const sn::PredefinedTopics> predefined_topics(const config::Mqtt
   return topics;
 }
 
-/// The MQTT-SN gateway runs on the first shard; its clients are sessions like any other.
-std::unique_ptr<broker::SnGateway> open_gateway(const config::Config& c,
-                                                const config::ListenerConfig& l,
-                                                broker::Broker& broker) {
+/// One MQTT-SN gateway per shard, each with its own socket on the listener's port: the
+/// kernel sends a client's datagrams always to the same one. Only the first advertises.
+std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Config& c,
+                                                              const config::ListenerConfig& l,
+                                                              broker::Broker& broker) {
   broker::SnGatewayOptions o;
   o.gateway_id = static_cast<std::uint8_t>(l.gateway_id);
-  if (!l.broadcast.empty()) {
-    o.broadcast = transports::resolve_peer(l.broadcast);
-  }
   o.advertise_interval_s = l.advertise_interval_s;
   o.limits.connect_timeout_ms = c.limits.connect_timeout_ms;
   o.limits.retry_ms = c.mqttsn.retry_ms;
@@ -114,13 +112,26 @@ std::unique_ptr<broker::SnGateway> open_gateway(const config::Config& c,
   o.limits.max_queued_messages = c.mqttsn.max_queued_messages;
   o.predefined = predefined_topics(c.mqttsn);
   configure_sn_listener(c, o);
-  broker::Shard& shard = broker.shard(0);
-  auto gateway = std::make_unique<broker::SnGateway>(
-      shard, transports::open_udp(shard.loop(), l.bind), std::move(o));
-  gateway->start();
-  spdlog::info("listening on mqttsn {} (gateway id {}, discovery {})", gateway->local_address(),
-               l.gateway_id, l.broadcast.empty() ? "off" : "to " + l.broadcast);
-  return gateway;
+  std::vector<transports::EventLoop*> loops;
+  for (std::size_t i = 0; i < broker.shard_count(); ++i) {
+    loops.push_back(&broker.shard(i).loop());
+  }
+  auto sockets = transports::open_udp_group(loops, l.bind);
+  std::vector<std::unique_ptr<broker::SnGateway>> gateways;
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    broker::SnGatewayOptions options = o;
+    if (i == 0 && !l.broadcast.empty()) {
+      options.broadcast = transports::resolve_peer(l.broadcast);
+    }
+    gateways.push_back(std::make_unique<broker::SnGateway>(broker.shard(i), std::move(sockets[i]),
+                                                           std::move(options)));
+    gateways.back()->start();
+  }
+  spdlog::info("listening on mqttsn {} (gateway id {}, discovery {}, {} socket{})",
+               gateways.front()->local_address(), l.gateway_id,
+               l.broadcast.empty() ? "off" : "to " + l.broadcast, gateways.size(),
+               gateways.size() == 1 ? "" : "s");
+  return gateways;
 }
 
 struct Endpoints {
@@ -140,7 +151,9 @@ Endpoints open_all(const config::Config& c, broker::Broker& broker) {
   Endpoints all;
   for (const auto& l : c.listeners) {
     if (l.transport == "mqttsn") {
-      all.gateways.push_back(open_gateway(c, l, broker));
+      for (auto& gateway : open_gateways(c, l, broker)) {
+        all.gateways.push_back(std::move(gateway));
+      }
       continue;
     }
     auto opened =

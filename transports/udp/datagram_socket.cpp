@@ -52,13 +52,17 @@ udp::endpoint to_endpoint(const DatagramPeer& peer) {
 
 class UdpSocket final : public DatagramSocket {
  public:
-  UdpSocket(EventLoop& loop, const std::string& bind) : socket_(io_of(loop)) {
-    udp::endpoint ep = resolve(bind);
+  UdpSocket(EventLoop& loop, const std::string& bind, udp::endpoint ep, bool reuse_port)
+      : socket_(io_of(loop)) {
     boost::system::error_code ec;
     socket_.open(ep.protocol(), ec);
     if (!ec) {
       socket_.set_option(udp::socket::reuse_address(true), ec);
       socket_.set_option(boost::asio::socket_base::broadcast(true), ec);
+      if (reuse_port) {  // the kernel spreads peers over the group by address hash
+        int one = 1;
+        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      }
       socket_.bind(ep, ec);
     }
     if (ec) {
@@ -92,6 +96,7 @@ class UdpSocket final : public DatagramSocket {
                                 : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
   std::uint64_t send_failures() const override { return send_failures_; }
+  unsigned short port() const { return socket_.local_endpoint().port(); }
 
  private:
   void wait() {
@@ -132,7 +137,19 @@ std::string DatagramPeer::to_string() const {
 }
 
 std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bind) {
-  return std::make_unique<UdpSocket>(loop, bind);
+  return std::make_unique<UdpSocket>(loop, bind, resolve(bind), false);
+}
+
+std::vector<std::unique_ptr<DatagramSocket>> open_udp_group(const std::vector<EventLoop*>& loops,
+                                                            const std::string& bind) {
+  std::vector<std::unique_ptr<DatagramSocket>> sockets;
+  udp::endpoint ep = resolve(bind);
+  for (EventLoop* loop : loops) {
+    auto socket = std::make_unique<UdpSocket>(*loop, bind, ep, loops.size() > 1);
+    ep.port(socket->port());  // port 0: the others join the port the first one got
+    sockets.push_back(std::move(socket));
+  }
+  return sockets;
 }
 
 DatagramPeer resolve_peer(const std::string& host_port) {

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "transports/event_loop.hpp"
 
@@ -48,6 +49,10 @@ class DatagramSocket {
 
 /// Binds "host:port" / "[v6]:port" on `loop`. Throws std::runtime_error naming the address.
 std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bind);
+/// One socket per loop on the same address (SO_REUSEPORT): the kernel hashes each peer's
+/// address to one socket, so a peer always reaches the same loop. Port 0 resolves once.
+std::vector<std::unique_ptr<DatagramSocket>> open_udp_group(const std::vector<EventLoop*>& loops,
+                                                            const std::string& bind);
 /// Resolves "host:port" (e.g. a broadcast or multicast group) into a peer address.
 DatagramPeer resolve_peer(const std::string& host_port);
 
