@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
     if (options.scenario == "connect") {
       return ferry::bench::run_connect(options);
     }
+    if (options.scenario == "snfanout" || options.scenario == "snfanin") {
+      return ferry::bench::run_sn(options);
+    }
     if (options.scenario == "retained") {
       return ferry::bench::run_retained(options);
     }

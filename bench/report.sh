@@ -11,6 +11,37 @@ row() {  # label ferry-tag mosq-tag key [lower-is-better]
   csv_row "$3" mosquitto "$4" "$1"
 }
 
+# A figure only Ferry has (MQTT-SN: Mosquitto has no gateway): "n/a" for Mosquitto.
+row_ferry_only() {  # label ferry-tag key
+  local fm
+  fm=$(median "$2" ferry "$3")
+  printf '%-34s %14s %6s %14s %6s %8s\n' "$1" "$(fmt "$fm")" "$(spread "$2" ferry "$3")" n/a "" n/a
+  csv_row "$2" ferry "$3" "$1"
+}
+
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "nan" && b != "nan" && a + 0 < b + 0) }' && echo 1 || echo 0; }
+
+# The MQTT-SN rows and target (run.sh's sn_runs).
+sn_report() {
+  local n mem
+  echo
+  echo "MQTT-SN through Ferry's integrated gateway (UDP, QoS 0, 16 B; median of $REPS)." \
+    "Mosquitto: n/a, it has no MQTT-SN gateway."
+  printf '%-34s %14s %6s %14s %6s %8s\n' "figure" "Ferry" "spread" "Mosquitto" "spread" "F/M"
+  printf '%.0s-' {1..88}; echo
+  for n in $SN_SET; do
+    row_ferry_only "snfanout $n SN subs deliveries/s" "snfanout_$n" deliveries_per_s
+    row_ferry_only "snfanout $n SN subs loss %" "snfanout_$n" loss_pct
+    row_ferry_only "snfanout $n SN bytes/client" "snfanout_$n" sn_bytes_per_client
+  done
+  row_ferry_only "snfanin $SN_PUBS SN pubs msgs/s" "snfanin_$SN_PUBS" deliveries_per_s
+  row_ferry_only "snfanin $SN_PUBS SN pubs loss %" "snfanin_$SN_PUBS" loss_pct
+  row_ferry_only "snfanin $SN_PUBS SN bytes/client" "snfanin_$SN_PUBS" sn_bytes_per_client
+  mem=$(median "snfanout_$SN_TARGET" ferry sn_bytes_per_client)
+  verdict_row "SN memory per client < 1 KiB ($SN_TARGET SN subscribers)" "$(lt "$mem" 1024)" \
+    "$(fmt "$mem") bytes (broker RSS growth / SN clients, before any message is queued)"
+}
+
 fmt() { awk -v v="$1" 'BEGIN { if (v == "nan") print "nan"; else if (v >= 100) printf "%.0f", v; else printf "%.2f", v }'; }
 
 verdict_row() {  # label ok(0/1) detail
@@ -70,6 +101,7 @@ report() {
     note=" -- generator-bound (ferry-bench used $g2 of its core)"
   fi
   verdict_row "Ferry threads=2 fan-out >= 1.6x threads=1" "$(ge "$sc" 1.6)" "ratio $sc$note"
+  sn_report
   local bad
   bad=$(grep -c -v ' exit=0 ' "$RAW" || true)
   echo

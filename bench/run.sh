@@ -3,7 +3,7 @@
 # Broker on CPU 0, ferry-bench on CPU 1; a fresh broker for every run; each figure is
 # the median of REPS runs with its spread. Prints a table with Ferry/Mosquitto ratios and
 # target verdicts, writes CSV to bench/results/<stamp>/ and PNG plots with gnuplot.
-# QUICK=1: < 5 minutes. Loopback only.
+# QUICK=1: < 5 minutes. Loopback only. SN_ONLY=1: only the MQTT-SN runs (Ferry only).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +12,7 @@ FERRY=$BUILD/ferry
 BENCH=$BUILD/bench/ferry-bench
 MOSQ=${MOSQUITTO:-/usr/sbin/mosquitto}
 QUICK=${QUICK:-0}
+SN_ONLY=${SN_ONLY:-0}
 REPS=${REPS:-3}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=$ROOT/bench/results/$STAMP
@@ -19,16 +20,19 @@ WORK=$(mktemp -d /tmp/ferry-bench.XXXXXX)
 RAW=$OUT/raw.txt
 CSV=$OUT/summary.csv
 PORT=$((20000 + RANDOM % 20000))
+SN_PORT=0  # the MQTT-SN gateway's UDP port (PORT + 20000), used when FERRY_SN=1
 BROKER_PID=""
 
 if [[ $QUICK == 1 ]]; then
   DUR=1; WARM=0.3; SUBS_SET="10 100 1000"; CONN_SET="1000 10000 19000"; HOLD=0.5
-  RATE_FRACTIONS="0.25 0.5 0.75"; RETAINED=5000
+  RATE_FRACTIONS="0.25 0.5 0.75"; RETAINED=5000; SN_SET="1000 10000"
 else
   DUR=5; WARM=1; SUBS_SET="1 10 100 1000 5000 10000"; CONN_SET="1000 5000 10000 19000"; HOLD=3
-  RATE_FRACTIONS="0.1 0.25 0.5 0.75 0.9"; RETAINED=100000
+  RATE_FRACTIONS="0.1 0.25 0.5 0.75 0.9"; RETAINED=100000; SN_SET="1000 10000"
 fi
 TARGET_SUBS=1000
+SN_PUBS=10000
+SN_TARGET=10000  # SN subscribers of the memory target
 
 cleanup() {
   if [[ -n $BROKER_PID ]]; then
@@ -81,6 +85,15 @@ backend = "${FERRY_STORAGE:-memory}"
 [auth]
 allow_anonymous = true
 EOF
+  if [[ ${FERRY_SN:-0} == 1 ]]; then  # the MQTT-SN gateway, for the sn* scenarios
+    cat >>"$WORK/ferry.toml" <<EOF
+[[listener]]
+transport = "mqttsn"
+bind = "127.0.0.1:$SN_PORT"
+[mqttsn]
+max_queued_messages = 1000
+EOF
+  fi
 }
 
 write_mosquitto_config() {  # port
@@ -97,6 +110,7 @@ EOF
 
 start_broker() {  # name threads
   PORT=$((PORT + 1))
+  SN_PORT=$((PORT + 20000))
   mkdir -p "$WORK/data"
   if [[ $1 == ferry ]]; then
     write_ferry_config "$2" "$PORT"
@@ -109,7 +123,8 @@ start_broker() {  # name threads
   fi
   BROKER_PID=$!
   for _ in $(seq 100); do
-    if ss -ltn "sport = :$PORT" | grep -q LISTEN; then
+    if ss -ltn "sport = :$PORT" | grep -q LISTEN &&
+      { [[ ${FERRY_SN:-0} != 1 ]] || ss -uln "sport = :$SN_PORT" | grep -q UNCONN; }; then
       sleep 0.1  # let it settle before the RSS baseline
       return 0
     fi
@@ -141,8 +156,8 @@ run() {
   for i in $(seq "$REPS"); do
     start_broker "$broker" "$threads"
     rc=0
-    line=$(taskset -c 1 "$BENCH" "$scenario" --quiet --port "$PORT" --broker "$broker" \
-      --broker-pid "$BROKER_PID" "$@" 2>"$WORK/bench.err" | tail -1) || rc=$?
+    line=$(taskset -c 1 "$BENCH" "$scenario" --quiet --port "$PORT" --sn-port "$SN_PORT" \
+      --broker "$broker" --broker-pid "$BROKER_PID" "$@" 2>"$WORK/bench.err" | tail -1) || rc=$?
     stop_broker
     if [[ $rc -ne 0 ]]; then
       echo "  !! $tag $broker run $i: ferry-bench exit $rc: $(head -c 400 "$WORK/bench.err")" >&2
@@ -153,7 +168,7 @@ run() {
 }
 
 summary_brief() {
-  echo "$1" | tr ' ' '\n' | grep -E '^(deliveries_per_s|p99_us|connects_per_s|bytes_per_conn|fetch_ms|loss_pct|gen_cpu|broker_cpu|broker_wait|verify)=' | tr '\n' ' '
+  echo "$1" | tr ' ' '\n' | grep -E '^(deliveries_per_s|p99_us|connects_per_s|bytes_per_conn|sn_bytes_per_client|fetch_ms|loss_pct|gen_cpu|broker_cpu|broker_wait|verify)=' | tr '\n' ' '
 }
 
 # stat TAG BROKER KEY -> "median min max n" over the runs of TAG/BROKER
@@ -183,7 +198,31 @@ source "$ROOT/bench/report.sh"
 
 # ---- the standard set ----
 
+# MQTT-SN through Ferry's integrated gateway: Mosquitto has none, so Ferry only.
+sn_runs() {
+  echo "== MQTT-SN, Ferry only (Mosquitto has no MQTT-SN gateway): QoS 0, 16-byte payload" >&2
+  local n
+  for n in $SN_SET; do
+    FERRY_SN=1 run "snfanout_$n" ferry 1 snfanout -n "$n" -s 16 -q 0 -d "$DUR" -w "$WARM" -k 600
+  done
+  FERRY_SN=1 run "snfanin_$SN_PUBS" ferry 1 snfanin -p "$SN_PUBS" -s 16 -q 0 -d "$DUR" -w "$WARM" \
+    -k 600
+}
+
 start_time=$(date +%s)
+if [[ $SN_ONLY == 1 ]]; then
+  echo "ferry-bench MQTT-SN runs only ($([[ $QUICK == 1 ]] && echo QUICK || echo full)), $REPS runs" \
+    "per figure, broker on CPU 0, generator on CPU 1; results in $OUT" >&2
+  sn_runs
+  echo "tag,param,broker,metric,median,min,max,runs" >"$CSV"
+  sn_report | tee "$OUT/summary.txt"
+  if grep -q -v ' exit=0 ' "$RAW"; then
+    echo "VERIFICATION: runs failed (loss at QoS 1, client errors); see $RAW:"
+    grep -v ' exit=0 ' "$RAW" | cut -c1-200 | sed 's/^/  /'
+  fi
+  echo "done in $(($(date +%s) - start_time)) s; CSV in $OUT" >&2
+  exit 0
+fi
 echo "ferry-bench standard set ($([[ $QUICK == 1 ]] && echo QUICK || echo full)), $REPS runs per figure," \
   "broker on CPU 0, generator on CPU 1; results in $OUT" >&2
 
@@ -229,6 +268,8 @@ echo "== retained: $RETAINED topics, then a new '#' subscriber" >&2
 for b in ferry mosquitto; do
   run retained "$b" 1 retained --retained "$RETAINED" -s 16
 done
+
+sn_runs
 
 report
 durability_report() {

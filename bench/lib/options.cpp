@@ -8,9 +8,11 @@
 namespace ferry::bench {
 
 void add_options(CLI::App& app, Options& o) {
-  app.add_option("scenario", o.scenario, "fanin | fanout | mesh | latency | connect | retained")
+  app.add_option("scenario", o.scenario,
+                 "fanin | fanout | mesh | latency | connect | retained | snfanout | snfanin")
       ->required()
-      ->check(CLI::IsMember({"fanin", "fanout", "mesh", "latency", "connect", "retained"}));
+      ->check(CLI::IsMember(
+          {"fanin", "fanout", "mesh", "latency", "connect", "retained", "snfanout", "snfanin"}));
   app.add_option("--broker", o.broker, "Label for the summary line");
   app.add_option("--host", o.host, "Broker address (TCP)");
   app.add_option("--port", o.port, "Broker port (TCP)");
@@ -43,11 +45,17 @@ void add_options(CLI::App& app, Options& o) {
   app.add_flag("--keep-retained", o.keep_retained, "retained: leave them stored afterwards");
   app.add_option("--prefix", o.prefix, "Topic prefix");
   app.add_flag("--quiet", o.quiet, "Only the summary line");
+  app.add_option("--sn-port", o.sn_port, "snfanout/snfanin: MQTT-SN gateway UDP port (--host)");
+  app.add_option("--sn-window", o.sn_window, "snfanin: SN publishes in flight in all")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--sn-rcvbuf", o.sn_rcvbuf, "SO_RCVBUF of each SN client socket (0 = default)")
+      ->check(CLI::Range(0, 1 << 30));
 }
 
 std::string validate(const Options& o) {
+  const bool sn = o.scenario == "snfanout" || o.scenario == "snfanin";
   const bool pubsub = o.scenario == "fanin" || o.scenario == "fanout" || o.scenario == "mesh" ||
-                      o.scenario == "latency";
+                      o.scenario == "latency" || sn;
   if (pubsub && o.payload < payload_header_size) {
     return "--payload must be at least " + std::to_string(payload_header_size) +
            " bytes (publisher id, sequence number and timestamp)";
@@ -60,6 +68,15 @@ std::string validate(const Options& o) {
   }
   if (o.scenario == "fanin" && o.subscribers != 1) {
     return "fanin has exactly one subscriber (use mesh for several)";
+  }
+  if (o.scenario == "snfanout" && (o.publishers != 1 || o.qos > 1)) {
+    return "snfanout has one (MQTT) publisher and QoS 0 or 1 (-n sets the MQTT-SN subscribers)";
+  }
+  if (o.scenario == "snfanin" && (o.subscribers != 1 || o.qos != 0)) {
+    return "snfanin has one (MQTT) subscriber and QoS 0 (-p sets the MQTT-SN publishers)";
+  }
+  if (sn && !o.unix_path.empty()) {
+    return "MQTT-SN scenarios run over UDP and TCP, not --unix";
   }
   if (o.prefix.empty() || o.prefix.find_first_of("+#") != std::string::npos) {
     return "--prefix must be a non-empty topic level without wildcards";

@@ -11,7 +11,7 @@ class App;
 namespace ferry::bench {
 
 struct Options {
-  std::string scenario;          // fanin fanout mesh latency connect retained
+  std::string scenario;          // fanin fanout mesh latency connect retained snfanout snfanin
   std::string broker = "ferry";  // label printed in the summary line
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
@@ -37,6 +37,9 @@ struct Options {
   int retained = 1000;           // retained scenario: topics
   bool keep_retained = false;    // retained scenario: leave them on the broker
   std::string prefix = "bench";  // topic prefix
+  std::uint16_t sn_port = 1884;  // snfanout / snfanin: the MQTT-SN gateway's UDP port
+  int sn_window = 128;           // snfanin: SN publishes in flight (not yet received) in all
+  int sn_rcvbuf = 0;             // SO_RCVBUF of each SN client socket; 0 = kernel default
   bool quiet = false;
 };
 

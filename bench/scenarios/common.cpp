@@ -22,7 +22,11 @@ Launcher::Launcher(Workers& workers, int concurrency)
           std::max<std::size_t>(1, static_cast<std::size_t>(concurrency) / workers.size())) {}
 
 void Launcher::add(std::size_t thread, Client* client) {
-  queues_[thread % queues_.size()].clients.push_back(client);
+  add(thread, [client] { client->start(); });
+}
+
+void Launcher::add(std::size_t thread, std::function<void()> start) {
+  queues_[thread % queues_.size()].clients.push_back(std::move(start));
 }
 
 void Launcher::start() {
@@ -38,7 +42,7 @@ void Launcher::start() {
 void Launcher::next(std::size_t thread) {
   Queue& q = queues_[thread % queues_.size()];
   if (q.cursor < q.clients.size()) {
-    q.clients[q.cursor++]->start();
+    q.clients[q.cursor++]();
   }
 }
 

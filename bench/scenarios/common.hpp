@@ -48,12 +48,14 @@ class Launcher {
  public:
   Launcher(Workers& workers, int concurrency);
   void add(std::size_t thread, Client* client);
+  /// Any other kind of client: `start` runs on `thread` when its turn comes.
+  void add(std::size_t thread, std::function<void()> start);
   void start();                   // main thread
   void next(std::size_t thread);  // on `thread`
 
  private:
   struct Queue {
-    std::vector<Client*> clients;
+    std::vector<std::function<void()>> clients;
     std::size_t cursor = 0;
   };
   Workers& workers_;

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include "bench/lib/proc_stats.hpp"
-#include "bench/lib/summary.hpp"
+#include "bench/scenarios/measure.hpp"
 #include "bench/scenarios/pubsub_roles.hpp"
 #include "bench/scenarios/scenarios.hpp"
 
@@ -54,28 +53,6 @@ Topology make_topology(const Options& o) {
   return t;
 }
 
-struct Snapshot {
-  std::chrono::steady_clock::time_point at;
-  std::uint64_t published = 0;
-  std::uint64_t delivered = 0;
-  double gen_cpu = 0;
-  double broker_cpu = 0;
-  double broker_wait = 0;
-  double gen_wait = 0;
-};
-
-Snapshot snapshot(const RunState& s, int broker_pid) {
-  Snapshot x;
-  x.at = std::chrono::steady_clock::now();
-  x.published = s.published.load();
-  x.delivered = s.delivered.load();
-  x.gen_cpu = cpu_seconds(0).value_or(0);
-  x.broker_cpu = broker_pid > 0 ? cpu_seconds(broker_pid).value_or(0) : 0;
-  x.broker_wait = broker_pid > 0 ? run_queue_wait_seconds(broker_pid).value_or(0) : 0;
-  x.gen_wait = run_queue_wait_seconds(0).value_or(0);
-  return x;
-}
-
 /// Everything one run creates, in destruction-safe order (workers outlive clients).
 struct Run {
   explicit Run(const Options& o)
@@ -92,19 +69,6 @@ struct Run {
   std::vector<std::unique_ptr<Subscriber>> subs;
   std::vector<std::unique_ptr<Publisher>> pubs;
 };
-
-bool connect_all(Run& run, const Options& o, Launcher& launcher, int count, const char* what) {
-  const int before = run.state.ready.load();
-  const auto start = std::chrono::steady_clock::now();
-  launcher.start();
-  const int want = before + count;
-  const bool ok =
-      wait_until([&] { return run.state.ready.load() >= want || run.state.failed.load() > 0; },
-                 30 + count / 200.0);
-  note(o, "connected " + std::to_string(run.state.ready.load() - before) + " " + what + " in " +
-              std::to_string(seconds_since(start)) + " s");
-  return ok && run.state.failed.load() == 0;
-}
 
 void create_clients(Run& run, const Options& o, const Topology& t) {
   if (o.rate == 0) {
@@ -132,35 +96,6 @@ void create_clients(Run& run, const Options& o, const Topology& t) {
   }
 }
 
-/// Stops publishing and waits for the deliveries (and acks) still on their way. QoS 0
-/// gives up 500 ms after the last delivery; QoS >= 1 waits up to --drain seconds.
-void drain(Run& run, const Options& o) {
-  run.state.stopping = true;
-  auto& s = run.state;
-  std::uint64_t last = s.delivered.load();
-  auto last_change = std::chrono::steady_clock::now();
-  wait_until(
-      [&] {
-        const std::uint64_t d = s.delivered.load();
-        if (d != last) {
-          last = d;
-          last_change = std::chrono::steady_clock::now();
-        }
-        const bool acked = o.qos == 0 || s.completed.load() >= s.published.load();
-        if (d >= s.expected.load() && acked) {
-          return true;
-        }
-        return o.qos == 0 && seconds_since(last_change) > 0.5;
-      },
-      o.drain);
-}
-
-struct Results {
-  VerifyCounts counts;
-  Histogram latency;
-  std::vector<std::uint64_t> published;
-};
-
 Results collect(Run& run, const Topology& t) {
   Results r;
   for (auto& p : run.pubs) {
@@ -177,7 +112,6 @@ Results collect(Run& run, const Topology& t) {
   return r;
 }
 
-// One line per summary field, hence the length.
 int report(const Options& o, Run& run, const Snapshot& a, const Snapshot& b, const Results& r) {
   const double secs = std::chrono::duration<double>(b.at - a.at).count();
   const std::string why = verdict(r.counts, o.qos);
@@ -188,20 +122,7 @@ int report(const Options& o, Run& run, const Snapshot& a, const Snapshot& b, con
       .add("pubs", o.publishers)
       .add("subs", o.subscribers);
   sum.add("threads", o.threads).add("rate", o.rate, 0).add("seconds", secs, 2);
-  sum.add("publishes_per_s", (b.published - a.published) / secs, 0);
-  sum.add("deliveries_per_s", (b.delivered - a.delivered) / secs, 0);
-  sum.add("published", r.counts.expected).add("delivered", r.counts.received);
-  sum.add("lost", r.counts.lost());
-  sum.add("loss_pct", r.counts.expected ? 100.0 * r.counts.lost() / r.counts.expected : 0.0, 3);
-  sum.add("dups", r.counts.duplicates).add("reordered", r.counts.reordered);
-  const auto us = [&](double p) { return r.latency.percentile(p) / 1000.0; };
-  sum.add("p50_us", us(50)).add("p99_us", us(99)).add("p999_us", us(99.9));
-  sum.add("max_us", r.latency.max() / 1000.0).add("samples", r.latency.count());
-  sum.add("gen_cpu", (b.gen_cpu - a.gen_cpu) / secs, 2);
-  sum.add("broker_cpu", o.broker_pid > 0 ? (b.broker_cpu - a.broker_cpu) / secs : -1.0, 2);
-  // Runnable-but-not-running time: CPU taken by other processes on the same core.
-  sum.add("gen_wait", (b.gen_wait - a.gen_wait) / secs, 2);
-  sum.add("broker_wait", o.broker_pid > 0 ? (b.broker_wait - a.broker_wait) / secs : -1.0, 2);
+  add_measurement(sum, o, a, b, r);
   sum.add("pacer_stalls", run.pacer ? run.pacer->stalls() : 0);
   sum.add("client_errors", run.state.failed.load());
   sum.add("verify", failed ? "FAIL" : "ok");
@@ -223,8 +144,8 @@ int run_pubsub(const Options& o) {
   Run run(o);
   create_clients(run, o, t);
   run.workers.start();
-  if (!connect_all(run, o, run.sub_launcher, o.subscribers, "subscribers") ||
-      !connect_all(run, o, run.pub_launcher, o.publishers, "publishers")) {
+  if (!connect_all(run.state, o, run.sub_launcher, o.subscribers, "subscribers") ||
+      !connect_all(run.state, o, run.pub_launcher, o.publishers, "publishers")) {
     std::cerr << "[ferry-bench] setup failed: " << run.state.first_error << std::endl;
     run.workers.stop();
     return 2;
@@ -243,7 +164,7 @@ int run_pubsub(const Options& o) {
   wait_until([] { return false; }, o.duration, tick);
   const Snapshot b = snapshot(run.state, o.broker_pid);
   run.state.measuring = false;
-  drain(run, o);
+  drain(run.state, o);
   run.workers.stop();
   return report(o, run, a, b, collect(run, t));
 }

@@ -26,7 +26,7 @@ bool Pacer::allows(const RunState& s) const {
   return expected < settled + limit_;
 }
 
-void Pacer::park(Publisher* p) {
+void Pacer::park(Resumable* p) {
   std::lock_guard lock(mutex_);
   parked_.push_back(p);
   parked_any_.store(true, std::memory_order_release);
@@ -39,13 +39,13 @@ void Pacer::on_delivered() {
 }
 
 void Pacer::wake() {
-  std::vector<Publisher*> woken;
+  std::vector<Resumable*> woken;
   {
     std::lock_guard lock(mutex_);
     woken.swap(parked_);
     parked_any_.store(false, std::memory_order_release);
   }
-  for (Publisher* p : woken) {
+  for (Resumable* p : woken) {
     p->resume();
   }
 }

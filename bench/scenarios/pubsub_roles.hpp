@@ -16,7 +16,12 @@
 
 namespace ferry::bench {
 
-class Publisher;
+/// Something the pacer parks and later wakes: resume() is called from any thread.
+class Resumable {
+ public:
+  virtual ~Resumable() = default;
+  virtual void resume() = 0;
+};
 
 /// Flat-out flow control measured at the subscribers: publishes whose deliveries have
 /// not all arrived yet stay under `limit` (counted in deliveries). When deliveries stop
@@ -25,7 +30,7 @@ class Pacer {
  public:
   explicit Pacer(std::uint64_t limit) : limit_(limit) {}
   bool allows(const RunState& s) const;
-  void park(Publisher* p);
+  void park(Resumable* p);
   void on_delivered();     // any thread, after deliveries were counted in RunState
   void tick(RunState& s);  // main thread, every 50 ms
   std::uint64_t stalls() const { return stalls_; }
@@ -36,7 +41,7 @@ class Pacer {
   std::atomic<std::uint64_t> forgiven_{0};
   std::atomic<bool> parked_any_{false};
   std::mutex mutex_;
-  std::vector<Publisher*> parked_;
+  std::vector<Resumable*> parked_;
   std::uint64_t last_delivered_ = 0;
   int stalled_ticks_ = 0;
   std::uint64_t stalls_ = 0;
@@ -53,14 +58,14 @@ struct PublisherConfig {
   std::size_t thread = 0;
 };
 
-class Publisher : public ClientHandler {
+class Publisher : public ClientHandler, public Resumable {
  public:
   Publisher(RunState& state, Pacer* pacer, Launcher& launcher, PublisherConfig config,
             boost::asio::io_context& io, const ClientSettings& settings);
   ~Publisher() override;
   Client& client() { return client_; }
-  void begin();   // any thread: start publishing on the publisher's thread
-  void resume();  // any thread: re-run the pump after the pacer allowed more
+  void begin();            // any thread: start publishing on the publisher's thread
+  void resume() override;  // any thread: re-run the pump after the pacer allowed more
   std::uint64_t published() const { return seq_; }
 
   void on_connected(Client& c) override;

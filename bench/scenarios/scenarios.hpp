@@ -9,5 +9,6 @@ namespace ferry::bench {
 int run_pubsub(const Options& options);    // fanin, fanout, mesh, latency
 int run_connect(const Options& options);   // connect
 int run_retained(const Options& options);  // retained
+int run_sn(const Options& options);        // snfanout, snfanin
 
 }  // namespace ferry::bench
