@@ -18,6 +18,7 @@
 #include "transports/egress/egress.hpp"
 #include "transports/event_loop.hpp"
 #include "transports/link.hpp"
+#include "transports/timer_wheel.hpp"
 
 namespace ferry::sn {
 struct WillUpdate;
@@ -35,6 +36,8 @@ class Shard {
   ~Shard();
 
   transports::EventLoop& loop() { return loop_; }
+  /// Coarse timers for many clients (MQTT-SN keep alive, retry, sleep).
+  transports::TimerWheel& wheel() { return wheel_; }
   std::uint32_t index() const { return index_; }
   Clock::time_point now() const { return Clock::now(); }
 
@@ -133,6 +136,7 @@ class Shard {
   Broker& broker_;
   std::uint32_t index_;
   transports::EventLoop loop_;
+  transports::TimerWheel wheel_{loop_};  // outlives the clients that arm it
   std::thread thread_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<Client*, std::unique_ptr<Client>> clients_;

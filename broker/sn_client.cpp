@@ -10,7 +10,8 @@ namespace ferry::broker {
 SnClient::SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
                    std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
                    std::shared_ptr<const sn::PredefinedTopics> predefined)
-    : shard_(shard),
+    : WheelTimers(shard.wheel()),
+      shard_(shard),
       gateway_(gateway),
       peer_(peer),
       info_{transports::LinkInfo::Kind::datagram, "mqttsn", peer.to_string(), -1},
@@ -32,11 +33,13 @@ void SnClient::on_datagram(std::span<const std::uint8_t> datagram) {
 
 void SnClient::accept(Session& s, bool session_present, mqtt::Properties) {
   session = &s;
+  cancel(static_cast<std::uint8_t>(sn::TimerKind::connect));  // done with it
   session_.accept(s.state, session_present, shard_.now(), actions_);
   after_actions();
 }
 
 void SnClient::accept_state(mqtt::SessionState& state) {
+  cancel(static_cast<std::uint8_t>(sn::TimerKind::connect));
   session_.accept(state, false, shard_.now(), actions_);
   after_actions();
 }
@@ -115,28 +118,18 @@ void SnClient::handle(sn::Event& event) {
   } else if (auto* released = std::get_if<mqtt::InboundReleased>(&event)) {
     shard_.inbound_released(*this, released->packet_id);
   } else if (auto* timer = std::get_if<sn::StartTimer>(&event)) {
-    start_timer(timer->kind, timer->ms);
+    arm(static_cast<std::uint8_t>(timer->kind), timer->ms);
   } else if (auto* close = std::get_if<mqtt::Close>(&event)) {
     close_reason = close->reason;
-    for (auto& t : timers_) {
-      if (t) {
-        t->cancel();
-      }
-    }
+    cancel_all();  // before the client may outlive its shard's wheel in a posted task
     closed_ = true;
     on_sn_closed();
   }
 }
 
-void SnClient::start_timer(sn::TimerKind kind, std::uint32_t ms) {
-  auto& timer = timers_[static_cast<std::size_t>(kind)];
-  if (!timer) {
-    timer = std::make_unique<transports::Timer>(shard_.loop());
-  }
-  timer->start(ms, [this, kind] {
-    session_.on_timer(kind, actions_);
-    after_actions();
-  });
+void SnClient::on_wheel_timer(std::uint8_t kind) {
+  session_.on_timer(static_cast<sn::TimerKind>(kind), actions_);
+  after_actions();
 }
 
 }  // namespace ferry::broker

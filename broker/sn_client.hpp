@@ -9,6 +9,7 @@
 #include "broker/client.hpp"
 #include "protocol/sn/gateway_session.hpp"
 #include "transports/event_loop.hpp"
+#include "transports/timer_wheel.hpp"
 #include "transports/udp/datagram_socket.hpp"
 
 namespace ferry::broker {
@@ -16,7 +17,7 @@ namespace ferry::broker {
 class Shard;
 class SnGateway;
 
-class SnClient : public Client {
+class SnClient : public Client, public transports::WheelTimers {
  public:
   SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
            std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
@@ -54,7 +55,7 @@ class SnClient : public Client {
   void output_released() override;
   void after_actions();
   void handle(sn::Event& event);
-  void start_timer(sn::TimerKind kind, std::uint32_t ms);
+  void on_wheel_timer(std::uint8_t kind) override;
 
   Shard& shard_;
   SnGateway& gateway_;
@@ -64,7 +65,6 @@ class SnClient : public Client {
   sn::GatewaySession session_;
   sn::Actions actions_;
   std::vector<std::string> held_;  // datagrams waiting for a durability hold to end
-  std::array<std::unique_ptr<transports::Timer>, 4> timers_;  // one per sn::TimerKind
   bool handling_ = false;
   bool closed_ = false;
 };

@@ -7,12 +7,36 @@
 
 namespace ferry::sn {
 
+void PendingTopicIds::put(std::uint16_t msg_id, std::uint16_t topic_id) {
+  for (auto& [msg, topic] : entries_) {
+    if (msg == msg_id) {
+      topic = topic_id;
+      return;
+    }
+  }
+  entries_.emplace_back(msg_id, topic_id);
+}
+
+std::uint16_t PendingTopicIds::take(std::uint16_t msg_id) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].first == msg_id) {
+      std::uint16_t topic = entries_[i].second;
+      entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (entries_.empty()) {
+        std::vector<std::pair<std::uint16_t, std::uint16_t>>().swap(entries_);
+      }
+      return topic;
+    }
+  }
+  return 0;
+}
+
 GatewaySession::GatewaySession(const GatewayLimits& limits,
                                std::shared_ptr<const PredefinedTopics> predefined,
                                std::optional<Forwarder> via)
     : limits_(limits),
       predefined_(std::move(predefined)),
-      via_(std::move(via)),
+      via_(via ? std::make_unique<Forwarder>(std::move(*via)) : nullptr),
       registry_(limits.max_topics) {}
 
 void GatewaySession::start(Actions& out) {
@@ -109,11 +133,11 @@ void GatewaySession::handle_connect(Connect&& connect, Actions& out) {
     return;
   }
   client_id_ = connect.client_id;
-  pending_connect_ = mqtt::Connect{};
-  pending_connect_.version = mqtt::Version::v3_1_1;
-  pending_connect_.clean_start = connect.flags.clean_session;  // [MQTT-SN 6.3]
-  pending_connect_.keep_alive = connect.duration;
-  pending_connect_.client_id = std::move(connect.client_id);
+  pending_connect_ = std::make_unique<mqtt::Connect>();
+  pending_connect_->version = mqtt::Version::v3_1_1;
+  pending_connect_->clean_start = connect.flags.clean_session;  // [MQTT-SN 6.3]
+  pending_connect_->keep_alive = connect.duration;
+  pending_connect_->client_id = std::move(connect.client_id);
   if (connect.flags.will) {
     phase_ = Phase::awaiting_will_topic;
     emit(Willtopicreq{}, out);
@@ -143,29 +167,31 @@ void GatewaySession::handle_will_topic(Willtopic&& topic, Actions& out) {
   will.topic = std::move(topic.topic);
   will.qos = static_cast<std::uint8_t>(topic.flags.qos);
   will.retain = topic.flags.retain;
-  pending_connect_.will = std::move(will);
+  pending_connect_->will = std::move(will);
   phase_ = Phase::awaiting_will_message;
   emit(Willmsgreq{}, out);
 }
 
 void GatewaySession::handle_will_message(Willmsg&& message, Actions& out) {
-  if (phase_ != Phase::awaiting_will_message || !pending_connect_.will) {
+  if (phase_ != Phase::awaiting_will_message || !pending_connect_ || !pending_connect_->will) {
     unexpected();
     return;
   }
-  pending_connect_.will->payload = std::move(message.message);
+  pending_connect_->will->payload = std::move(message.message);
   finish_connect(out);
 }
 
 void GatewaySession::finish_connect(Actions& out) {
-  keep_alive_ = pending_connect_.keep_alive;
+  // Only held during the will dialogue: an idle client should not carry a CONNECT.
+  std::unique_ptr<mqtt::Connect> connect = std::move(pending_connect_);
+  keep_alive_ = connect->keep_alive;
   if (!accepted_) {
     phase_ = Phase::awaiting_accept;
-    out.add(mqtt::Deliver{std::move(pending_connect_)});
+    out.add(mqtt::Deliver{std::move(*connect)});
     return;
   }
-  if (pending_connect_.will) {
-    mqtt::Will& will = *pending_connect_.will;
+  if (connect->will) {
+    mqtt::Will& will = *connect->will;
     WillUpdate update{false, std::move(will.topic), will.qos, will.retain, std::move(will.payload)};
     out.add(UpdateWill{std::move(update)});
   }

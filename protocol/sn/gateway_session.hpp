@@ -116,6 +116,19 @@ struct GatewayStats {
   std::uint64_t dropped = 0;          // outbound messages given up (expired, too large, refused)
 };
 
+/// msg id -> topic id for the few requests awaiting the broker's answer: a small vector,
+/// freed when it empties (most clients have nothing outstanding; an idle client's memory
+/// is a benchmark target).
+class PendingTopicIds {
+ public:
+  void put(std::uint16_t msg_id, std::uint16_t topic_id);
+  /// The topic id recorded for `msg_id` (forgotten now), or 0.
+  std::uint16_t take(std::uint16_t msg_id);
+
+ private:
+  std::vector<std::pair<std::uint16_t, std::uint16_t>> entries_;
+};
+
 class GatewaySession {
  public:
   /// `predefined` may be null (no predefined ids). `via` is set when the client's
@@ -247,26 +260,26 @@ class GatewaySession {
 
   GatewayLimits limits_;
   std::shared_ptr<const PredefinedTopics> predefined_;
-  std::optional<Forwarder> via_;
+  std::unique_ptr<Forwarder> via_;  // most clients are direct: no inline copy
   Phase phase_ = Phase::awaiting_connect;
   bool accepted_ = false;  // the broker accepted a CONNECT; later CONNECTs are re-connects
   mqtt::SessionState* state_ = nullptr;
   mqtt::Clock::time_point now_{};
 
   std::string client_id_;
-  mqtt::Connect pending_connect_;  // filled during the will dialogue
+  std::unique_ptr<mqtt::Connect> pending_connect_;  // from CONNECT to the end of the will dialogue
   std::uint16_t keep_alive_ = 0;
   std::uint16_t sleep_duration_ = 0;
   bool activity_ = false;
   std::uint8_t idle_ticks_ = 0;
 
   TopicRegistry registry_;
-  std::optional<PendingRegister> register_pending_;  // gateway REGISTER awaiting REGACK
+  std::unique_ptr<PendingRegister> register_pending_;  // gateway REGISTER awaiting REGACK
   std::uint8_t retries_ = 0;
   // Inbound QoS 1 PUBLISH msg id -> its TopicId field, for the PUBACK the broker asks for.
-  std::unordered_map<std::uint16_t, std::uint16_t> puback_topics_;
+  PendingTopicIds puback_topics_;
   // SUBSCRIBE msg id -> TopicId to report in the SUBACK.
-  std::unordered_map<std::uint16_t, std::uint16_t> suback_topics_;
+  PendingTopicIds suback_topics_;
   GatewayStats stats_;
 };
 

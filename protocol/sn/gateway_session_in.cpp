@@ -70,7 +70,7 @@ void GatewaySession::handle_publish(Publish&& p, Actions& out) {
     return;
   }
   if (qos > 0) {
-    puback_topics_[p.msg_id] = p.topic_id;
+    puback_topics_.put(p.msg_id, p.topic_id);
   }
   out.add(mqtt::Deliver{to_mqtt(std::move(p), std::move(*topic))});
 }
@@ -118,7 +118,7 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
     }
     reported = *id;
   }
-  suback_topics_[s.msg_id] = reported;
+  suback_topics_.put(s.msg_id, reported);
   mqtt::Subscribe subscribe;
   subscribe.packet_id = s.msg_id;
   subscribe.topics.push_back(
@@ -181,11 +181,7 @@ void GatewaySession::send(const mqtt::Packet& packet, Actions& out) {
   } else if (const auto* rec = std::get_if<mqtt::Pubrec>(&packet)) {
     send_ack(rec->packet_id, rec->reason, true, out);
   } else if (const auto* sub = std::get_if<mqtt::Suback>(&packet)) {
-    auto it = suback_topics_.find(sub->packet_id);
-    std::uint16_t topic_id = it == suback_topics_.end() ? 0 : it->second;
-    if (it != suback_topics_.end()) {
-      suback_topics_.erase(it);
-    }
+    std::uint16_t topic_id = suback_topics_.take(sub->packet_id);
     mqtt::Reason reason = sub->reasons.empty() ? mqtt::Reason::unspecified_error : sub->reasons[0];
     Flags granted;
     ReturnCode rc = ReturnCode::accepted;
@@ -208,11 +204,7 @@ void GatewaySession::send(const mqtt::Packet& packet, Actions& out) {
 /// reason in PUBREC, so a refused QoS 2 PUBLISH is answered with a PUBACK and a code.
 void GatewaySession::send_ack(std::uint16_t packet_id, mqtt::Reason reason, bool qos2,
                               Actions& out) {
-  auto it = puback_topics_.find(packet_id);
-  std::uint16_t topic_id = it == puback_topics_.end() ? 0 : it->second;
-  if (it != puback_topics_.end()) {
-    puback_topics_.erase(it);
-  }
+  std::uint16_t topic_id = puback_topics_.take(packet_id);
   ReturnCode rc = return_code_for(reason);
   if (qos2 && rc == ReturnCode::accepted) {
     if (state_) {

@@ -88,7 +88,8 @@ bool GatewaySession::start_register(const std::string& topic, Actions& out) {
   if (!id) {
     return false;
   }
-  register_pending_ = PendingRegister{*id, state_->next_packet_id(), topic};
+  register_pending_ =
+      std::make_unique<PendingRegister>(PendingRegister{*id, state_->next_packet_id(), topic});
   emit(Register{*id, register_pending_->msg_id, topic}, out);
   retries_ = 0;
   arm_retry(out);

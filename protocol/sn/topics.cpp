@@ -1,5 +1,7 @@
 #include "protocol/sn/topics.hpp"
 
+#include <algorithm>
+
 namespace ferry::sn {
 
 void PredefinedTopics::Table::add(std::uint16_t id, std::string topic) {
@@ -59,54 +61,60 @@ std::optional<std::uint16_t> PredefinedTopics::id_of(std::string_view client_id,
   return it->second;
 }
 
+std::vector<TopicRegistry::Entry>::iterator TopicRegistry::find_name(std::string_view name) {
+  return std::lower_bound(entries_.begin(), entries_.end(), name,
+                          [](const Entry& e, std::string_view n) { return e.name < n; });
+}
+
+std::vector<TopicRegistry::Entry>::const_iterator TopicRegistry::find_id(std::uint16_t id) const {
+  return std::find_if(entries_.begin(), entries_.end(),
+                      [id](const Entry& e) { return e.id == id; });
+}
+
 std::optional<std::uint16_t> TopicRegistry::assign(std::string_view name, bool confirmed) {
-  auto found = by_name_.find(std::string(name));
-  if (found != by_name_.end()) {
-    if (confirmed) {
-      by_id_[found->second].confirmed = true;
-    }
-    return found->second;
+  auto at = find_name(name);
+  if (at != entries_.end() && at->name == name) {
+    at->confirmed = at->confirmed || confirmed;
+    return at->id;
   }
-  if (by_id_.size() >= max_topics_ || by_id_.size() >= 0xFFFE) {
+  if (entries_.size() >= max_topics_ || entries_.size() >= 0xFFFE) {
     return std::nullopt;
   }
-  while (next_ == 0 || next_ == 0xFFFF || by_id_.contains(next_)) {
+  while (next_ == 0 || next_ == 0xFFFF || find_id(next_) != entries_.end()) {
     next_ = static_cast<std::uint16_t>(next_ >= 0xFFFE ? 1 : next_ + 1);
   }
   std::uint16_t id = next_;
   next_ = static_cast<std::uint16_t>(next_ >= 0xFFFE ? 1 : next_ + 1);
-  by_id_[id] = Entry{std::string(name), confirmed};
-  by_name_[std::string(name)] = id;
+  entries_.insert(at, Entry{std::string(name), id, confirmed});
   return id;
 }
 
 void TopicRegistry::confirm(std::uint16_t id) {
-  auto it = by_id_.find(id);
-  if (it != by_id_.end()) {
-    it->second.confirmed = true;
+  auto it = find_id(id);
+  if (it != entries_.end()) {
+    entries_[static_cast<std::size_t>(it - entries_.begin())].confirmed = true;
   }
 }
 
 void TopicRegistry::erase(std::uint16_t id) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) {
-    return;
+  auto it = find_id(id);
+  if (it != entries_.end()) {
+    entries_.erase(it);
   }
-  by_name_.erase(it->second.name);
-  by_id_.erase(it);
 }
 
 const std::string* TopicRegistry::name_of(std::uint16_t id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &it->second.name;
+  auto it = find_id(id);
+  return it == entries_.end() ? nullptr : &it->name;
 }
 
 std::optional<std::uint16_t> TopicRegistry::confirmed_id(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
-  if (it == by_name_.end() || !by_id_.at(it->second).confirmed) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.name < n; });
+  if (it == entries_.end() || it->name != name || !it->confirmed) {
     return std::nullopt;
   }
-  return it->second;
+  return it->id;
 }
 
 }  // namespace ferry::sn

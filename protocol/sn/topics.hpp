@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace ferry::sn {
 
@@ -57,16 +58,21 @@ class TopicRegistry {
   const std::string* name_of(std::uint16_t id) const;
   /// The id the gateway may publish with: only a confirmed one.
   std::optional<std::uint16_t> confirmed_id(std::string_view name) const;
-  std::size_t size() const { return by_id_.size(); }
+  std::size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
     std::string name;
+    std::uint16_t id = 0;
     bool confirmed = false;
   };
+  std::vector<Entry>::iterator find_name(std::string_view name);
+  std::vector<Entry>::const_iterator find_id(std::uint16_t id) const;
+
   std::size_t max_topics_;
-  std::unordered_map<std::uint16_t, Entry> by_id_;
-  std::unordered_map<std::string, std::uint16_t> by_name_;
+  // Sorted by name: a sensor has a few topics, and a flat vector costs a few dozen bytes
+  // where two hash maps cost hundreds; lookups by name (every delivery) stay O(log n).
+  std::vector<Entry> entries_;
   std::uint16_t next_ = 1;
 };
 

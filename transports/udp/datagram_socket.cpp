@@ -1,5 +1,6 @@
 #include "transports/udp/datagram_socket.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -38,8 +39,8 @@ udp::endpoint resolve(const std::string& host_port) {
 
 DatagramPeer to_peer(const udp::endpoint& ep) {
   DatagramPeer peer;
-  peer.length = static_cast<socklen_t>(ep.size());
-  std::memcpy(&peer.address, ep.data(), ep.size());
+  peer.length = static_cast<socklen_t>(std::min<std::size_t>(ep.size(), sizeof peer.address));
+  std::memcpy(&peer.address, ep.data(), peer.length);
   return peer;
 }
 

@@ -1,6 +1,7 @@
 // A UDP socket on one shard's event loop, for the MQTT-SN gateway. No Asio here.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -16,9 +17,10 @@
 
 namespace ferry::transports {
 
-/// A peer address, usable as a map key.
+/// A peer address (IPv4 or IPv6), usable as a map key. sockaddr_in6 is the largest kind
+/// a UDP peer has; sockaddr_storage would be 128 bytes for each of thousands of sensors.
 struct DatagramPeer {
-  sockaddr_storage address{};
+  sockaddr_in6 address{};
   socklen_t length = 0;
 
   bool operator==(const DatagramPeer& o) const {
