@@ -98,6 +98,8 @@ std::shared_ptr<const sn::PredefinedTopics> predefined_topics(const config::Mqtt
   return topics;
 }
 
+constexpr int k_sn_receive_buffer = 4 << 20;
+
 /// One MQTT-SN gateway per shard, each with its own socket on the listener's port: the
 /// kernel sends a client's datagrams always to the same one. Only the first advertises.
 std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Config& c,
@@ -116,7 +118,11 @@ std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Conf
   for (std::size_t i = 0; i < broker.shard_count(); ++i) {
     loops.push_back(&broker.shard(i).loop());
   }
-  auto sockets = transports::open_udp_group(loops, l.bind);
+  // One socket takes the bursts of thousands of sensors (acks, wake-ups): a larger
+  // receive buffer than the kernel's default unless the listener sets one.
+  transports::DatagramOptions buffers{l.receive_buffer.value_or(k_sn_receive_buffer),
+                                      l.send_buffer.value_or(0)};
+  auto sockets = transports::open_udp_group(loops, l.bind, buffers);
   std::vector<std::unique_ptr<broker::SnGateway>> gateways;
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     broker::SnGatewayOptions options = o;

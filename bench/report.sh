@@ -25,7 +25,7 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "nan" && b != "nan" && a + 0
 sn_report() {
   local n mem
   echo
-  echo "MQTT-SN through Ferry's integrated gateway (UDP, QoS 0, 16 B; median of $REPS)." \
+  echo "MQTT-SN through Ferry's integrated gateway (UDP, QoS 0 unless said, 16 B; median of $REPS)." \
     "Mosquitto: n/a, it has no MQTT-SN gateway."
   printf '%-34s %14s %6s %14s %6s %8s\n' "figure" "Ferry" "spread" "Mosquitto" "spread" "F/M"
   printf '%.0s-' {1..88}; echo
@@ -34,6 +34,8 @@ sn_report() {
     row_ferry_only "snfanout $n SN subs loss %" "snfanout_$n" loss_pct
     row_ferry_only "snfanout $n SN bytes/client" "snfanout_$n" sn_bytes_per_client
   done
+  row_ferry_only "snfanout 1000 SN subs QoS 1 deliveries/s" "snfanout_q1_1000" deliveries_per_s
+  row_ferry_only "snfanout 1000 SN subs QoS 1 loss %" "snfanout_q1_1000" loss_pct
   row_ferry_only "snfanin $SN_PUBS SN pubs msgs/s" "snfanin_$SN_PUBS" deliveries_per_s
   row_ferry_only "snfanin $SN_PUBS SN pubs loss %" "snfanin_$SN_PUBS" loss_pct
   row_ferry_only "snfanin $SN_PUBS SN bytes/client" "snfanin_$SN_PUBS" sn_bytes_per_client

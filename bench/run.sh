@@ -205,6 +205,8 @@ sn_runs() {
   for n in $SN_SET; do
     FERRY_SN=1 run "snfanout_$n" ferry 1 snfanout -n "$n" -s 16 -q 0 -d "$DUR" -w "$WARM" -k 600
   done
+  # QoS 1: every delivery acknowledged by a sensor (PUBACK bursts into the gateway).
+  FERRY_SN=1 run "snfanout_q1_1000" ferry 1 snfanout -n 1000 -s 16 -q 1 -d "$DUR" -w "$WARM" -k 600
   FERRY_SN=1 run "snfanin_$SN_PUBS" ferry 1 snfanin -p "$SN_PUBS" -s 16 -q 0 -d "$DUR" -w "$WARM" \
     -k 600
 }

@@ -98,6 +98,16 @@ class UdpSocket final : public DatagramSocket {
   }
   std::uint64_t send_failures() const override { return send_failures_; }
   unsigned short port() const { return socket_.local_endpoint().port(); }
+  /// The kernel caps each at net.core.rmem_max / wmem_max.
+  void set_buffers(const DatagramOptions& options) {
+    int fd = socket_.native_handle();
+    if (options.receive_buffer > 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof(int));
+    }
+    if (options.send_buffer > 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &options.send_buffer, sizeof(int));
+    }
+  }
 
  private:
   void wait() {
@@ -142,11 +152,13 @@ std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bin
 }
 
 std::vector<std::unique_ptr<DatagramSocket>> open_udp_group(const std::vector<EventLoop*>& loops,
-                                                            const std::string& bind) {
+                                                            const std::string& bind,
+                                                            DatagramOptions options) {
   std::vector<std::unique_ptr<DatagramSocket>> sockets;
   udp::endpoint ep = resolve(bind);
   for (EventLoop* loop : loops) {
     auto socket = std::make_unique<UdpSocket>(*loop, bind, ep, loops.size() > 1);
+    socket->set_buffers(options);
     ep.port(socket->port());  // port 0: the others join the port the first one got
     sockets.push_back(std::move(socket));
   }

@@ -51,10 +51,17 @@ class DatagramSocket {
 
 /// Binds "host:port" / "[v6]:port" on `loop`. Throws std::runtime_error naming the address.
 std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bind);
+/// Socket buffer sizes (SO_RCVBUF / SO_SNDBUF); 0 = the kernel default.
+struct DatagramOptions {
+  int receive_buffer = 0;
+  int send_buffer = 0;
+};
+
 /// One socket per loop on the same address (SO_REUSEPORT): the kernel hashes each peer's
 /// address to one socket, so a peer always reaches the same loop. Port 0 resolves once.
 std::vector<std::unique_ptr<DatagramSocket>> open_udp_group(const std::vector<EventLoop*>& loops,
-                                                            const std::string& bind);
+                                                            const std::string& bind,
+                                                            DatagramOptions options = {});
 /// Resolves "host:port" (e.g. a broadcast or multicast group) into a peer address.
 DatagramPeer resolve_peer(const std::string& host_port);
 
