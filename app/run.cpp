@@ -113,6 +113,8 @@ std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Conf
   o.limits.max_retries = static_cast<std::uint8_t>(c.mqttsn.max_retries);
   o.limits.max_queued_messages = c.mqttsn.max_queued_messages;
   o.predefined = predefined_topics(c.mqttsn);
+  std::string error;
+  o.allow = *transports::AddressFilter::parse(l.allow, error);  // checked when loaded
   configure_sn_listener(c, o);
   std::vector<transports::EventLoop*> loops;
   for (std::size_t i = 0; i < broker.shard_count(); ++i) {

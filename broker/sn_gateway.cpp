@@ -59,7 +59,14 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
     it->second->on_datagram(datagram);
     return;
   }
-  if (const auto* publish = std::get_if<sn::Publish>(message); publish && publish->flags.qos < 0) {
+  bool minus_one = false;
+  if (const auto* publish = std::get_if<sn::Publish>(message)) {
+    minus_one = publish->flags.qos < 0;
+  }
+  if ((minus_one || via) && !admitted(from)) {
+    return;
+  }
+  if (minus_one) {
     std::span<const std::uint8_t> raw = datagram;
     if (via) {
       const auto& bytes = std::get<sn::Encapsulated>(decoded.message).message;
@@ -108,6 +115,15 @@ void SnGateway::new_client(Key key, std::optional<sn::Forwarder> via,
   shard_.add_client(std::move(client));
   ref.start();
   ref.on_datagram(datagram);
+}
+
+bool SnGateway::admitted(const transports::DatagramPeer& from) {
+  if (options_.allow.empty() ||
+      options_.allow.allows(reinterpret_cast<const sockaddr*>(&from.address))) {
+    return true;
+  }
+  ++stats_.refused;
+  return false;
 }
 
 void SnGateway::advertise() {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "protocol/sn/gateway_session.hpp"
+#include "transports/address_filter.hpp"
 #include "transports/event_loop.hpp"
 #include "transports/udp/datagram_socket.hpp"
 
@@ -31,12 +32,15 @@ struct SnGatewayOptions {
   sn::GatewayLimits limits;
   std::shared_ptr<const sn::PredefinedTopics> predefined;
   SnClientFactory make_client;  // empty: SnClient, a session of this broker
+  /// Where QoS -1 senders and forwarders may be; empty = anywhere.
+  transports::AddressFilter allow;
 };
 
 struct SnGatewayStats {
   std::uint64_t malformed = 0;   // undecodable datagrams, dropped
   std::uint64_t unexpected = 0;  // datagrams from unknown clients that are not CONNECT
   std::uint64_t qos_minus_one = 0;
+  std::uint64_t refused = 0;  // QoS -1 or forwarder datagrams from outside `allow`
 };
 
 class SnGateway {
@@ -74,6 +78,7 @@ class SnGateway {
   void new_client(Key key, std::optional<sn::Forwarder> via,
                   std::span<const std::uint8_t> datagram);
   void advertise();
+  bool admitted(const transports::DatagramPeer& from);
 
   Shard& shard_;
   std::unique_ptr<transports::DatagramSocket> socket_;

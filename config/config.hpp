@@ -50,6 +50,8 @@ struct ListenerConfig {
   int gateway_id = 1;                        // GwId in ADVERTISE/GWINFO, 0..255
   std::string broadcast;                     // host:port for ADVERTISE; empty = discovery off
   std::uint32_t advertise_interval_s = 900;  // seconds between ADVERTISEs
+  // Addresses QoS -1 senders and forwarders may use ("10.0.0.0/8, fd00::/8"); empty = any.
+  std::string allow;
 
   bool operator==(const ListenerConfig&) const = default;
 };

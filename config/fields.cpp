@@ -3,6 +3,8 @@
 
 #include "config/fields.hpp"
 
+#include "transports/address_filter.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <type_traits>
@@ -103,6 +105,11 @@ std::string unix_mode_text(const std::string& text) {
     return {};
   }
   return fmt::format("invalid mode '{}' (expected octal permissions like \"0660\")", text);
+}
+
+std::string address_ranges(const std::string& text) {
+  std::string error;
+  return transports::AddressFilter::parse(text, error) ? std::string() : error;
 }
 
 std::vector<Field<Config>> server_fields() {
@@ -296,6 +303,8 @@ const std::vector<Field<ListenerConfig>>& listener_fields() {
           "broadcast", [](L & l) -> auto& { return l.broadcast; }, host_port_text),
       integer<L>(
           "advertise_interval_s", [](L & l) -> auto& { return l.advertise_interval_s; }, 1, 65535),
+      string<L>(
+          "allow", [](L & l) -> auto& { return l.allow; }, address_ranges),
   };
   return fields;
 }

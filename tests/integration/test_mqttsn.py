@@ -287,6 +287,36 @@ def test_qos_minus_one_from_unconnected_socket(sb, paho_client):
     assert c.recv(0.1) is None
 
 
+def test_allow_list_limits_qos_minus_one_and_forwarders(sn_factory, paho_client):
+    """`allow` on the listener: QoS -1 senders and forwarders outside it are refused
+    (counted); ordinary clients still connect from anywhere."""
+    b = sn_factory(listener={"allow": "10.0.0.0/8, fd00::/8"})
+    p = mqtt_sub(paho_client, b, "qm")
+    c = b.sn()
+    c.send(S.publish(S.short_id("qm"), "refused", qos=-1, tid_type=S.SHORT))
+    p.expect_none(0.4)
+    fwd = b.sn(node_id="n1", attempts=2, retry=0.3)
+    with pytest.raises(S.Timeout):
+        fwd.connect("behind-fwd")  # the forwarder's address is not in the list
+    assert sn_connected(b, "direct-ok").ping().type == S.PINGRESP
+    ok = sn_factory(listener={"allow": "10.0.0.0/8, 127.0.0.0/8"})
+    p2 = mqtt_sub(paho_client, ok, "qm")
+    ok.sn().send(S.publish(S.short_id("qm"), "admitted", qos=-1, tid_type=S.SHORT))
+    m = p2.expect()
+    assert (m.topic, m.payload) == ("qm", b"admitted")
+
+
+def test_bad_allow_list_names_file_line_and_key(tmp_path):
+    conf = tmp_path / "sn.toml"
+    conf.write_text('[[listener]]\ntransport = "mqttsn"\nbind = "127.0.0.1:0"\n'
+                    'allow = "10.0.0.0/33"\n')
+    r = subprocess.run([FERRY_BIN, "check", "--config", str(conf)], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode != 0
+    assert "sn.toml:4: listener[0].allow: invalid address range '10.0.0.0/33'" in r.stderr, \
+        r.stderr
+
+
 # --- will ----------------------------------------------------------------------------
 def test_will_dialogue_published_when_keep_alive_lapses(sb, paho_client):
     p = mqtt_sub(paho_client, sb, "will/#")
