@@ -49,7 +49,16 @@ CREATE TABLE inbound_qos2(
   PRIMARY KEY(client_id, packet_id)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 1> k_migrations{{{1, k_migration_1}}};
+// Migration 2: MQTT-SN topic ids registered per client [MQTT-SN 6.5], so a restart does
+// not leave sensors publishing to ids the gateway forgot.
+constexpr const char* k_migration_2 = R"sql(
+CREATE TABLE sn_topics(
+  client_id TEXT NOT NULL, topic_id INTEGER NOT NULL, topic TEXT NOT NULL,
+  PRIMARY KEY(client_id, topic_id)) WITHOUT ROWID;
+)sql";
+
+// Never edit a migration once released: existing files have applied it. Add one instead.
+constexpr std::array<Migration, 2> k_migrations{{{1, k_migration_1}, {2, k_migration_2}}};
 
 std::string lower_first(std::string s) {
   if (!s.empty()) {

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <random>
 
+#include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "tests/unit/storage/storage_test_util.hpp"
 
@@ -53,6 +54,23 @@ void raw_sql(const fs::path& p, const char* sql) {
   sqlite3_free(err);
   sqlite3_close(db);
   REQUIRE(rc == SQLITE_OK);
+}
+
+/// First column of the first row of `sql` as an integer, -1 when there is no row.
+std::int64_t raw_int(const fs::path& p, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(p.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+  INFO(sqlite3_errmsg(db));
+  std::int64_t value = -1;
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    value = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  return value;
 }
 
 /// The StorageError message of opening `p`, or "" if it opened.
@@ -106,8 +124,35 @@ TEST_CASE("sqlite: a schema newer than this build is refused and left alone", "[
     SqliteStorage s({db.path()});
     s.put_inbound_qos2("c", 1);
   }
-  raw_sql(db.path(), "INSERT INTO schema_version VALUES(99, 0)");
-  check_refused_untouched(db.path(), "schema version 99 is newer");
+  const auto newer = std::to_string(sqlite::latest_schema_version() + 1);
+  raw_sql(db.path(), ("INSERT INTO schema_version VALUES(" + newer + ", 0)").c_str());
+  check_refused_untouched(db.path(), "schema version " + newer + " is newer");
+}
+
+// A file of the first release (schema 1, before sn_topics): taken back to version 1 here
+// by undoing migration 2, then opened as the current build would find it.
+TEST_CASE("sqlite: a version 1 database is migrated on open and keeps its rows",
+          "[storage][sqlite]") {
+  TempDb db;
+  {
+    SqliteStorage s({db.path()});
+    s.put_session({"old", mqtt::Version::v3_1_1, 600, std::nullopt, 0, 1700000000});
+    s.put_inbound_qos2("old", 4);
+  }
+  raw_sql(db.path(), "DROP TABLE sn_topics; DELETE FROM schema_version WHERE version > 1;");
+  REQUIRE(raw_int(db.path(), "SELECT max(version) FROM schema_version") == 1);
+  {
+    SqliteStorage s({db.path()});
+    const auto r = test::restore_all(s);
+    REQUIRE(r.sessions.size() == 1);
+    CHECK(r.sessions[0].client_id == "old");
+    CHECK(r.sessions[0].disconnected_at == 1700000000);
+    CHECK(r.inbound == std::vector<std::pair<std::string, std::uint16_t>>{{"old", 4}});
+  }
+  CHECK(raw_int(db.path(), "SELECT max(version) FROM schema_version") ==
+        sqlite::latest_schema_version());
+  CHECK(raw_int(db.path(), "SELECT count(*) FROM sqlite_master WHERE name = 'sn_topics'") == 1);
+  CHECK(raw_int(db.path(), "PRAGMA application_id") == sqlite::k_application_id);
 }
 
 TEST_CASE("sqlite: an empty file becomes a new store", "[storage][sqlite]") {
