@@ -52,6 +52,14 @@ struct QueuedRecord {
   bool released = false;        // QoS 2: PUBREC received, PUBREL sent
 };
 
+/// One MQTT-SN topic id a client registered (or the gateway registered for it and the
+/// client accepted) [MQTT-SN 6.5]; valid for the client's session.
+struct TopicRecord {
+  std::string client_id;
+  std::uint16_t topic_id = 0;
+  std::string topic;
+};
+
 /// An application message with its id. Message expiry is stored as wall-clock time by
 /// the implementation, converted back to steady_clock at restore.
 struct MessageRecord {
@@ -66,7 +74,8 @@ class Storage {
   // Sessions and subscriptions.
   /// Creates or replaces a session row.
   virtual void put_session(const SessionRecord& session) = 0;
-  /// Removes a session and all it owns: subscriptions, queued messages, inbound QoS 2 ids.
+  /// Removes a session and all it owns: subscriptions, queued messages, inbound QoS 2 ids,
+  /// MQTT-SN topic ids.
   virtual void erase_session(const std::string& client_id) = 0;
   virtual void put_subscription(const SubscriptionRecord& subscription) = 0;
   virtual void erase_subscription(const std::string& client_id, const std::string& filter) = 0;
@@ -87,6 +96,11 @@ class Storage {
   // Inbound QoS 2: PUBREC sent, PUBREL not yet received [MQTT-4.3.3].
   virtual void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
   virtual void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) = 0;
+
+  // MQTT-SN topic ids.
+  /// Adds or replaces (same client and topic id) a registration.
+  virtual void put_topic(const TopicRecord& topic) = 0;
+  virtual void erase_topic(const std::string& client_id, std::uint16_t topic_id) = 0;
 
   // Atomic groups.
   /// Events this thread makes from begin_group() to end_group() become durable together
@@ -117,9 +131,11 @@ class Storage {
     std::function<void(MessageRecord&&)> message;  // before any queue row that uses it
     std::function<void(QueuedRecord&&)> queued;    // per client in enqueue order
     std::function<void(const std::string& client_id, std::uint16_t packet_id)> inbound_qos2;
+    std::function<void(TopicRecord&&)> topic;  // per client in topic id order
   };
   /// Replays the stored state: sessions, then subscriptions, retained messages, message
-  /// bodies, queue rows and inbound QoS 2 ids. Returns the highest MessageId stored.
+  /// bodies, queue rows, inbound QoS 2 ids and MQTT-SN topic ids; a null visitor member
+  /// skips its kind. Returns the highest MessageId stored.
   /// Called once at start, before any other call.
   virtual MessageId restore(const Visitor& visitor) = 0;
 };

@@ -31,6 +31,7 @@ void MemoryStorage::erase_session(const std::string& client_id) {
        it != inbound_qos2_.end() && it->first == client_id;) {
     it = inbound_qos2_.erase(it);
   }
+  erase_for_client(topics_, client_id, [](auto&) {});
 }
 
 void MemoryStorage::put_subscription(const SubscriptionRecord& subscription) {
@@ -96,6 +97,16 @@ void MemoryStorage::erase_inbound_qos2(const std::string& client_id, std::uint16
   inbound_qos2_.erase({client_id, packet_id});
 }
 
+void MemoryStorage::put_topic(const TopicRecord& topic) {
+  std::lock_guard lock(mutex_);
+  topics_[{topic.client_id, topic.topic_id}] = topic;
+}
+
+void MemoryStorage::erase_topic(const std::string& client_id, std::uint16_t topic_id) {
+  std::lock_guard lock(mutex_);
+  topics_.erase({client_id, topic_id});
+}
+
 MessageId MemoryStorage::restore(const Visitor& v) {
   std::lock_guard lock(mutex_);
   for (const auto& [id, session] : sessions_) {
@@ -128,6 +139,11 @@ MessageId MemoryStorage::restore(const Visitor& v) {
   for (const auto& [client, packet_id] : inbound_qos2_) {
     if (v.inbound_qos2) {
       v.inbound_qos2(client, packet_id);
+    }
+  }
+  for (const auto& [key, topic] : topics_) {
+    if (v.topic) {
+      v.topic(TopicRecord(topic));
     }
   }
   return highest;

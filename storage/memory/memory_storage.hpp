@@ -22,6 +22,8 @@ class MemoryStorage final : public Storage {
   void dequeue(const std::string& client_id, MessageId message) override;
   void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
   void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
+  void put_topic(const TopicRecord& topic) override;
+  void erase_topic(const std::string& client_id, std::uint16_t topic_id) override;
   void commit(std::function<void(bool ok)> done) override { done(true); }
   void flush() override {}
   bool healthy() const override { return true; }
@@ -41,6 +43,7 @@ class MemoryStorage final : public Storage {
   std::map<std::pair<std::string, MessageId>, std::uint64_t> queue_order_;
   std::uint64_t next_order_ = 0;
   std::set<std::pair<std::string, std::uint16_t>> inbound_qos2_;
+  std::map<std::pair<std::string, std::uint16_t>, TopicRecord> topics_;
 };
 
 }  // namespace ferry::storage

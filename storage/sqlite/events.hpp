@@ -47,6 +47,13 @@ struct EraseInbound {
   std::string client_id;
   std::uint16_t packet_id = 0;
 };
+struct PutTopic {
+  TopicRecord record;
+};
+struct EraseTopic {
+  std::string client_id;
+  std::uint16_t topic_id = 0;
+};
 /// commit() or flush(): no SQL, a callback run when its batch ends. `urgent` (flush)
 /// makes a periodic writer commit now rather than at the end of its interval.
 struct Commit {
@@ -54,9 +61,9 @@ struct Commit {
   bool urgent = false;
 };
 
-using Event =
-    std::variant<PutSession, EraseSession, PutSubscription, EraseSubscription, PutRetained,
-                 PutMessage, Enqueue, Dequeue, PutInbound, EraseInbound, Commit>;
+using Event = std::variant<PutSession, EraseSession, PutSubscription, EraseSubscription,
+                           PutRetained, PutMessage, Enqueue, Dequeue, PutInbound, EraseInbound,
+                           PutTopic, EraseTopic, Commit>;
 
 /// Both clocks read once, so steady_clock expiry converts to wall-clock and back
 /// (stored as Unix milliseconds) with one consistent offset per batch / restore.

@@ -97,6 +97,16 @@ void read_inbound(Statements& st, const Storage::Visitor& v) {
   });
 }
 
+void read_topics(Statements& st, const Storage::Visitor& v) {
+  each_row(st.read_topics, [&](const Statement& row) {
+    TopicRecord t;
+    t.client_id = std::string(row.text(0));
+    t.topic_id = static_cast<std::uint16_t>(row.int64(1));
+    t.topic = std::string(row.text(2));
+    v.topic(std::move(t));
+  });
+}
+
 }  // namespace
 
 MessageId read_all(Statements& st, const Storage::Visitor& v) {
@@ -118,6 +128,9 @@ MessageId read_all(Statements& st, const Storage::Visitor& v) {
   }
   if (v.inbound_qos2) {
     read_inbound(st, v);
+  }
+  if (v.topic) {
+    read_topics(st, v);
   }
   MessageId highest = 0;
   if (st.highest_message_id.step()) {

@@ -8,8 +8,8 @@
 namespace ferry::storage::sqlite {
 
 /// Sessions, subscriptions, retained messages, message bodies, queue rows (per client
-/// in enqueue order) and inbound QoS 2 ids, each in key order. Returns the highest
-/// MessageId ever stored. Throws StorageError on a row it cannot decode.
+/// in enqueue order), inbound QoS 2 ids and MQTT-SN topic ids, each in key order. Returns the
+/// highest MessageId ever stored. Throws StorageError on a row it cannot decode.
 MessageId read_all(Statements& st, const Storage::Visitor& visitor);
 
 }  // namespace ferry::storage::sqlite

@@ -71,6 +71,14 @@ void SqliteStorage::erase_inbound_qos2(const std::string& client_id, std::uint16
   submit(this, *writer_, EraseInbound{client_id, packet_id});
 }
 
+void SqliteStorage::put_topic(const TopicRecord& topic) {
+  submit(this, *writer_, PutTopic{topic});
+}
+
+void SqliteStorage::erase_topic(const std::string& client_id, std::uint16_t topic_id) {
+  submit(this, *writer_, EraseTopic{client_id, topic_id});
+}
+
 void SqliteStorage::commit(std::function<void(bool ok)> done) {
   submit(this, *writer_, Commit{std::move(done), false});
 }

@@ -64,6 +64,8 @@ class SqliteStorage final : public Storage {
   void dequeue(const std::string& client_id, MessageId message) override;
   void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
   void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id) override;
+  void put_topic(const TopicRecord& topic) override;
+  void erase_topic(const std::string& client_id, std::uint16_t topic_id) override;
   /// Events of this thread's group are held back and queued in one piece, which the
   /// writer never splits between transactions.
   void begin_group() override;

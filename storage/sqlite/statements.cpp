@@ -16,6 +16,7 @@ Statements::Statements(Database& db)
       erase_session_queue(db, "DELETE FROM queue WHERE client_id = ?1"),
       erase_session_subscriptions(db, "DELETE FROM subscriptions WHERE client_id = ?1"),
       erase_session_inbound(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1"),
+      erase_session_topics(db, "DELETE FROM sn_topics WHERE client_id = ?1"),
       erase_session(db, "DELETE FROM sessions WHERE client_id = ?1"),
       put_subscription(db, "INSERT OR REPLACE INTO subscriptions VALUES(?1, ?2, ?3, ?4)"),
       erase_subscription(db, "DELETE FROM subscriptions WHERE client_id = ?1 AND filter = ?2"),
@@ -34,12 +35,15 @@ Statements::Statements(Database& db)
                               "(SELECT 1 FROM queue WHERE message_id = ?1)"),
       put_inbound(db, "INSERT OR IGNORE INTO inbound_qos2 VALUES(?1, ?2)"),
       erase_inbound(db, "DELETE FROM inbound_qos2 WHERE client_id = ?1 AND packet_id = ?2"),
+      put_topic(db, "INSERT OR REPLACE INTO sn_topics VALUES(?1, ?2, ?3)"),
+      erase_topic(db, "DELETE FROM sn_topics WHERE client_id = ?1 AND topic_id = ?2"),
       read_sessions(db, "SELECT * FROM sessions ORDER BY client_id"),
       read_subscriptions(db, "SELECT * FROM subscriptions ORDER BY client_id, filter"),
       read_retained(db, "SELECT * FROM retained ORDER BY topic"),
       read_messages(db, "SELECT * FROM messages ORDER BY id"),
       read_queue(db, "SELECT * FROM queue ORDER BY client_id, seq"),
       read_inbound(db, "SELECT * FROM inbound_qos2 ORDER BY client_id, packet_id"),
+      read_topics(db, "SELECT * FROM sn_topics ORDER BY client_id, topic_id"),
       highest_message_id(db,
                          "SELECT max(coalesce((SELECT max(id) FROM messages), 0), coalesce("
                          "(SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0))"),
@@ -76,7 +80,7 @@ void Applier::operator()(const EraseSession& e) {
   // Bodies first, while the queue rows still say which ones were this client's.
   for (auto* st :
        {&st_.erase_session_bodies, &st_.erase_session_queue, &st_.erase_session_subscriptions,
-        &st_.erase_session_inbound, &st_.erase_session}) {
+        &st_.erase_session_inbound, &st_.erase_session_topics, &st_.erase_session}) {
     st->bind_text(1, e.client_id).run();
   }
 }
@@ -157,6 +161,15 @@ void Applier::operator()(const PutInbound& e) {
 
 void Applier::operator()(const EraseInbound& e) {
   st_.erase_inbound.bind_text(1, e.client_id).bind(2, e.packet_id).run();
+}
+
+void Applier::operator()(const PutTopic& e) {
+  const auto& t = e.record;
+  st_.put_topic.bind_text(1, t.client_id).bind(2, t.topic_id).bind_text(3, t.topic).run();
+}
+
+void Applier::operator()(const EraseTopic& e) {
+  st_.erase_topic.bind_text(1, e.client_id).bind(2, e.topic_id).run();
 }
 
 }  // namespace ferry::storage::sqlite

@@ -21,6 +21,7 @@ struct Statements {
   Statement erase_session_queue;
   Statement erase_session_subscriptions;
   Statement erase_session_inbound;
+  Statement erase_session_topics;
   Statement erase_session;
   Statement put_subscription;
   Statement erase_subscription;
@@ -32,6 +33,8 @@ struct Statements {
   Statement erase_unreferenced_body;
   Statement put_inbound;
   Statement erase_inbound;
+  Statement put_topic;
+  Statement erase_topic;
 
   Statement read_sessions;
   Statement read_subscriptions;
@@ -39,6 +42,7 @@ struct Statements {
   Statement read_messages;
   Statement read_queue;
   Statement read_inbound;
+  Statement read_topics;
   Statement highest_message_id;
   Statement highest_seq;
 };
@@ -59,6 +63,8 @@ class Applier {
   void operator()(const Dequeue& e);
   void operator()(const PutInbound& e);
   void operator()(const EraseInbound& e);
+  void operator()(const PutTopic& e);
+  void operator()(const EraseTopic& e);
   void operator()(const Commit&) {}
 
  private:

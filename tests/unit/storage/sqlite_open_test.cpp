@@ -148,11 +148,18 @@ TEST_CASE("sqlite: a version 1 database is migrated on open and keeps its rows",
     CHECK(r.sessions[0].client_id == "old");
     CHECK(r.sessions[0].disconnected_at == 1700000000);
     CHECK(r.inbound == std::vector<std::pair<std::string, std::uint16_t>>{{"old", 4}});
+    CHECK(r.topics.empty());
+    s.put_topic({"old", 1, "sensors/temp"});  // the new table takes rows
+    s.flush();
+    CHECK(s.healthy());
   }
   CHECK(raw_int(db.path(), "SELECT max(version) FROM schema_version") ==
         sqlite::latest_schema_version());
-  CHECK(raw_int(db.path(), "SELECT count(*) FROM sqlite_master WHERE name = 'sn_topics'") == 1);
   CHECK(raw_int(db.path(), "PRAGMA application_id") == sqlite::k_application_id);
+  SqliteStorage s({db.path()});  // opens as it is now, without migrating again
+  const auto r = test::restore_all(s);
+  CHECK(r.sessions.size() == 1);
+  CHECK(test::topics_of(r) == test::Topics{"old 1 sensors/temp"});
 }
 
 TEST_CASE("sqlite: an empty file becomes a new store", "[storage][sqlite]") {

@@ -33,6 +33,11 @@ void write_one_of_everything(Storage& s, mqtt::Clock::time_point expiry) {
   s.enqueue({"c1", 101, 1});
   s.dequeue("c1", 101);  // body 101 goes with its last row; highest id stays 101
   s.put_inbound_qos2("c1", 42);
+  s.put_topic({"c1", 3, "gone"});
+  s.put_topic({"c1", 1, "sensors/temp"});
+  s.put_topic({"c1", 3, "sensors/humidity"});  // replaces
+  s.put_topic({"c2", 1, "other"});
+  s.erase_topic("c2", 1);
 }
 
 }  // namespace
@@ -62,6 +67,7 @@ TEST_CASE("sqlite: reopening restores everything written and flushed", "[storage
   CHECK(r.queued[0].packet_id == 7);
   CHECK(r.queued[0].released);
   CHECK(r.inbound.size() == 1);
+  CHECK(test::topics_of(r) == test::Topics{"c1 1 sensors/temp", "c1 3 sensors/humidity"});
   CHECK(r.highest == 101);  // the deleted body's id is not handed out again
 }
 

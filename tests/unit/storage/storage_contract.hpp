@@ -189,10 +189,65 @@ inline void contract_queue(Storage& s) {
   }
 }
 
+inline void contract_topics(Storage& s) {
+  SECTION("MQTT-SN topic ids: put, replaced by client and id, erased") {
+    s.put_topic({"c1", 1, "sensors/temp"});
+    s.put_topic({"c1", 2, "sensors/\xC3\xA9t\xC3\xA9"});
+    s.put_topic({"c1", 1, "sensors/humidity"});  // same client and id: replaces
+    s.erase_topic("c1", 9);                      // no such row: changes nothing
+    auto r = restore_all(s);
+    CHECK(topics_of(r) == Topics{"c1 1 sensors/humidity", "c1 2 sensors/\xC3\xA9t\xC3\xA9"});
+    s.erase_topic("c1", 1);
+    r = restore_all(s);
+    CHECK(topics_of(r) == Topics{"c1 2 sensors/\xC3\xA9t\xC3\xA9"});
+  }
+  SECTION("MQTT-SN topic ids of several clients are kept apart, by client then id") {
+    s.put_topic({"b", 65535, "b/last"});
+    s.put_topic({"a", 300, "a/300"});
+    s.put_topic({"b", 1, "b/1"});
+    s.put_topic({"a", 2, "a/2"});
+    s.put_topic({"a", 1, "a/1"});
+    s.erase_topic("a", 65535);  // b's id, not a's
+    s.erase_topic("b", 2);      // a's id, not b's
+    const auto r = restore_all(s);
+    CHECK(topics_of(r) == Topics{"a 1 a/1", "a 2 a/2", "a 300 a/300", "b 1 b/1", "b 65535 b/last"});
+  }
+}
+
+inline void contract_topic_lifetime(Storage& s) {
+  SECTION("erase_session takes the client's MQTT-SN topic ids, no one else's") {
+    s.put_session({"a", mqtt::Version::v5, 60, std::nullopt, 0, 0});
+    s.put_session({"b", mqtt::Version::v5, 60, std::nullopt, 0, 0});
+    s.put_topic({"a", 1, "t/a"});
+    s.put_topic({"a", 2, "t/a2"});
+    s.put_topic({"b", 1, "t/b"});
+    s.put_topic({"ab", 1, "t/ab"});  // a longer client id with the same prefix
+    s.erase_session("a");
+    const auto r = restore_all(s);
+    CHECK(topics_of(r) == Topics{"ab 1 t/ab", "b 1 t/b"});
+  }
+  SECTION("MQTT-SN topic ids come after the inbound QoS 2 ids; a null visitor skips them") {
+    s.put_topic({"c", 5, "t"});
+    s.put_inbound_qos2("c", 7);
+    std::vector<std::string> order;
+    Storage::Visitor v;
+    v.inbound_qos2 = [&](const std::string&, std::uint16_t) { order.emplace_back("inbound"); };
+    v.topic = [&](TopicRecord&& t) { order.push_back("topic " + t.topic); };
+    s.restore(v);
+    CHECK(order == std::vector<std::string>{"inbound", "topic t"});
+    v.topic = nullptr;
+    order.clear();
+    s.restore(v);
+    CHECK(order == std::vector<std::string>{"inbound"});
+  }
+}
+
 inline void contract_more(Storage& s) {
   contract_sessions(s);
   contract_messages(s);
   contract_queue(s);
+  contract_topics(s);
+  contract_topic_lifetime(s);
 }
 
 }  // namespace ferry::storage::test

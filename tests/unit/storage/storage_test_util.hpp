@@ -96,8 +96,21 @@ struct Restored {
   std::vector<MessageRecord> messages;
   std::vector<QueuedRecord> queued;
   std::vector<std::pair<std::string, std::uint16_t>> inbound;
+  std::vector<TopicRecord> topics;
   MessageId highest = 0;
 };
+
+using Topics = std::vector<std::string>;
+
+/// The restored topic rows as "client id topic" strings: one CHECK compares them all and
+/// prints them readably when it fails.
+inline Topics topics_of(const Restored& r) {
+  Topics out;
+  for (const auto& t : r.topics) {
+    out.push_back(t.client_id + " " + std::to_string(t.topic_id) + " " + t.topic);
+  }
+  return out;
+}
 
 inline Restored restore_all(Storage& s) {
   Restored r;
@@ -108,6 +121,7 @@ inline Restored restore_all(Storage& s) {
   v.message = [&](MessageRecord&& x) { r.messages.push_back(std::move(x)); };
   v.queued = [&](QueuedRecord&& x) { r.queued.push_back(std::move(x)); };
   v.inbound_qos2 = [&](const std::string& c, std::uint16_t id) { r.inbound.emplace_back(c, id); };
+  v.topic = [&](TopicRecord&& x) { r.topics.push_back(std::move(x)); };
   r.highest = s.restore(v);
   return r;
 }
