@@ -87,6 +87,7 @@ void start_bridge(const config::Config& c, broker::Broker& broker) {
   options.username = s.username;
   options.password = s.password;
   options.max_buffered = s.max_buffered;
+  options.manual_acks = true;  // acknowledged upstream once stored here
   broker::Shard& shard = broker.shard(0);
   auto bridge =
       std::make_unique<gateway::Bridge>(broker, shard, s.address, s.backoff, std::move(options));

@@ -166,10 +166,13 @@ void Broker::unsubscribe_all(const Session& session, std::uint32_t shard) {
   trie_.unsubscribe_all({shard, session.id});  // anything the map did not know of
 }
 
-void Broker::watch_filters(FilterObserver observer, std::uint64_t ignored) {
+void Broker::watch_filters(FilterObserver observer, const Session& ignored) {
   std::unique_lock lock(trie_mutex_);
+  for (const auto& [key, sub] : ignored.subscriptions) {
+    count_filter(sub.filter, ignored.id, -1);  // restored before it could be told apart
+  }
   filter_observer_ = std::move(observer);
-  observer_ignores_ = ignored;
+  observer_ignores_ = ignored.id;
   for (const auto& [filter, count] : filter_counts_) {
     filter_observer_(filter, true);
   }

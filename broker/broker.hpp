@@ -94,7 +94,7 @@ class Broker {
   /// subscription lock: post elsewhere, do not call back. One observer (the gateway's
   /// aggregating bridge, which subscribes upstream to what local sessions want).
   using FilterObserver = std::function<void(const std::string& filter, bool wanted)>;
-  void watch_filters(FilterObserver observer, std::uint64_t ignored);
+  void watch_filters(FilterObserver observer, const Session& ignored);
   /// Re-keys a session's subscriptions from shard `from` to `to` in one step.
   void move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to);
   std::vector<MessagePtr> retained_matching(const std::string& filter);

@@ -128,6 +128,19 @@ void Persistence::erase_inbound_qos2(const std::string& client_id, std::uint16_t
   }
 }
 
+void Persistence::put_topic(const std::string& client_id, std::uint16_t topic_id,
+                            const std::string& topic) {
+  if (storage_) {
+    storage_->put_topic({client_id, topic_id, topic});
+  }
+}
+
+void Persistence::erase_topic(const std::string& client_id, std::uint16_t topic_id) {
+  if (storage_) {
+    storage_->erase_topic(client_id, topic_id);
+  }
+}
+
 void Persistence::commit(std::function<void(bool)> done) {
   if (!storage_) {
     done(true);

@@ -68,6 +68,9 @@ class Persistence {
   void dequeue(const std::string& client_id, const MessagePtr& message);
   void put_inbound_qos2(const std::string& client_id, std::uint16_t packet_id);
   void erase_inbound_qos2(const std::string& client_id, std::uint16_t packet_id);
+  /// MQTT-SN topic ids of a persistent session.
+  void put_topic(const std::string& client_id, std::uint16_t topic_id, const std::string& topic);
+  void erase_topic(const std::string& client_id, std::uint16_t topic_id);
   /// Runs `done(ok)` once everything written so far is durable; immediately without storage.
   void commit(std::function<void(bool)> done);
   void flush();

@@ -103,6 +103,12 @@ void Broker::restore() {
       it->second->state.inbound_qos2.insert(packet_id);
     }
   };
+  v.topic = [&](storage::TopicRecord&& t) {
+    auto it = sessions.find(t.client_id);
+    if (it != sessions.end()) {
+      it->second->state.sn_topic_ids.emplace_back(t.topic_id, std::move(t.topic));
+    }
+  };
   persistence_.continue_after(store->restore(v));
   for (auto& shard : shards_) {
     shard->start_restored(wall_seconds());

@@ -22,7 +22,8 @@
 
 namespace ferry::sn {
 struct WillUpdate;
-}
+struct TopicIdChanged;
+}  // namespace ferry::sn
 
 namespace ferry::broker {
 
@@ -57,6 +58,8 @@ class Shard {
   void client_closed(Client& client, std::error_code error);
   /// An MQTT-SN client changed its will (WILLTOPICUPD/WILLMSGUPD) [MQTT-SN 6.4].
   void update_will(Client& client, const sn::WillUpdate& update);
+  /// An MQTT-SN client's topic ids changed: kept with a persistent session.
+  void topic_id_changed(Client& client, const sn::TopicIdChanged& change);
   /// A QoS -1 PUBLISH from an MQTT-SN client without a connection [MQTT-SN 6.8].
   void publish_unconnected(mqtt::Publish&& publish);
   /// Queues the client's output for the flush at the end of this loop turn.

@@ -123,6 +123,19 @@ void Shard::update_will(Client& client, const sn::WillUpdate& update) {
   broker_.persistence().save_session(*session, true);
 }
 
+void Shard::topic_id_changed(Client& client, const sn::TopicIdChanged& change) {
+  Session* session = client.session;
+  if (!session || !Persistence::persistent(*session)) {
+    return;
+  }
+  if (change.registered) {
+    broker_.persistence().put_topic(session->client_id, change.id, change.topic);
+    hold_until_durable(client);  // the REGACK / SUBACK promises the id: durable first
+  } else {
+    broker_.persistence().erase_topic(session->client_id, change.id);
+  }
+}
+
 void Shard::outbound_changed(Client& client, const mqtt::OutboundChanged& change) {
   Session* session = client.session;
   if (!session || !Persistence::persistent(*session)) {

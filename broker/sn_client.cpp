@@ -113,6 +113,8 @@ void SnClient::handle(sn::Event& event) {
     on_sn_packet(std::move(deliver->packet));
   } else if (auto* will = std::get_if<sn::UpdateWill>(&event)) {
     on_will_update(will->update);
+  } else if (auto* topic = std::get_if<sn::TopicIdChanged>(&event)) {
+    shard_.topic_id_changed(*this, *topic);
   } else if (auto* change = std::get_if<mqtt::OutboundChanged>(&event)) {
     shard_.outbound_changed(*this, *change);  // may hold the output until it is durable
   } else if (auto* released = std::get_if<mqtt::InboundReleased>(&event)) {

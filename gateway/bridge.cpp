@@ -41,6 +41,8 @@ void Bridge::start() {
   mqtt::Connect connect;
   connect.version = mqtt::Version::v5;
   connect.client_id = client_id;
+  connect.clean_start = false;  // its queue holds what upstream has not acknowledged
+  connect.properties.session_expiry_interval = broker::never_expires;
   connect.username = client_id;  // for allow_anonymous = false; no password checks exist
   shard_.on_packet(*this, std::move(connect));
   upstream_->start();
@@ -58,7 +60,7 @@ void Bridge::accept(broker::Session& s, bool, mqtt::Properties) {
           }
         });
       },
-      s.id);
+      s);
   // Everything local clients publish, except what this bridge itself brought in.
   mqtt::SubscribeTopic all{"#", 2, true, true, 2};
   shard_.on_packet(*this, mqtt::Subscribe{1, {all}, {}});
@@ -70,10 +72,61 @@ void Bridge::refuse(mqtt::Reason reason) {
 }
 
 mqtt::Offer Bridge::publish(mqtt::Outgoing item) {
-  if (upstream_->publish(to_publish(item, mqtt::Clock::now()), 0)) {
-    return mqtt::Offer::sent;
+  std::uint64_t tag = item.qos > 0 ? ++next_tag_ : 0;
+  if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
+    return mqtt::Offer::dropped_queue_full;  // the upstream window and buffer are full
   }
-  return mqtt::Offer::dropped_queue_full;  // QoS 0 while away, or the buffer is full
+  if (tag != 0) {
+    outbound_.emplace(tag, std::move(item));
+  }
+  return mqtt::Offer::sent;
+}
+
+void Bridge::on_upstream_acked(std::uint64_t tag, bool ok) {
+  auto it = outbound_.find(tag);
+  if (it == outbound_.end()) {
+    return;
+  }
+  if (!ok) {
+    spdlog::warn("gateway bridge: upstream refused a message on {}", it->second.message->topic);
+  }
+  // Upstream has it (or will never take it): its stored row for the bridge can go.
+  shard_.outbound_changed(
+      *this, mqtt::OutboundChanged{mqtt::OutboundChanged::Kind::completed, it->second});
+  outbound_.erase(it);
+}
+
+void Bridge::send(const mqtt::Packet& packet) {
+  const auto* ack = std::get_if<mqtt::Puback>(&packet);
+  const auto* rec = std::get_if<mqtt::Pubrec>(&packet);
+  std::uint16_t local_id = ack ? ack->packet_id : rec ? rec->packet_id : 0;
+  auto it = inbound_.find(local_id);
+  if (it == inbound_.end()) {
+    return;  // SUBACK of the "#" subscription
+  }
+  Inbound in = it->second;
+  inbound_.erase(it);
+  mqtt::Reason reason = ack ? ack->reason : rec->reason;
+  if (static_cast<std::uint8_t>(reason) >= 0x80) {
+    return;  // not stored here (disk full): upstream resends it after a reconnect
+  }
+  if (rec) {
+    shard_.inbound_released(*this, local_id);  // no PUBREL comes locally: done with the id
+  }
+  upstream_->acknowledge(in.upstream_id, in.qos);
+}
+
+void Bridge::drain_queue() {
+  auto& state = session->state;
+  while (!state.queue.empty() && upstream_->connected()) {
+    mqtt::Outgoing item = std::move(state.queue.front());
+    state.queue.pop_front();
+    state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
+    if (publish(item) != mqtt::Offer::sent) {
+      shard_.outbound_changed(*this,
+                              mqtt::OutboundChanged{mqtt::OutboundChanged::Kind::completed, item});
+    }
+  }
 }
 
 void Bridge::disconnect(mqtt::Reason) {
@@ -93,6 +146,9 @@ void Bridge::on_upstream_connected(bool session_present) {
   }
   auto missing = minus(wanted_, subscribed_);
   subscribe_upstream({missing.begin(), missing.end()}, session_present);
+  if (session) {
+    drain_queue();  // what local clients published while upstream was away
+  }
 }
 
 void Bridge::on_upstream_lost(const mqtt::Failed&, bool) {}
@@ -100,6 +156,7 @@ void Bridge::on_upstream_lost(const mqtt::Failed&, bool) {}
 void Bridge::on_upstream_message(mqtt::Publish&& publish) {
   if (publish.qos > 0) {
     next_local_id_ = static_cast<std::uint16_t>(next_local_id_ == 65535 ? 1 : next_local_id_ + 1);
+    inbound_[next_local_id_] = {publish.packet_id, publish.qos};  // acked when stored here
     publish.packet_id = next_local_id_;
   }
   publish.dup = false;

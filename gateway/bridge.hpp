@@ -9,12 +9,21 @@
 //   publishes what arrives into this broker, where the local subscribers get it.
 // Upstream it keeps a persistent session (Clean Start 0, session expiry from config), so
 // the upstream broker queues QoS 1/2 messages for the gateway while the link is down.
+//
+// Durability (storage = sqlite): the local session never expires, so a sensor's QoS 1/2
+// message is stored for the bridge in the same commit that acknowledges it to the
+// sensor, and its row goes only when the upstream broker acknowledges it. While upstream
+// is away the bridge counts as offline and messages queue in that session (bounded by
+// [limits] max_queued_*), surviving a gateway crash; they go out after the reconnect.
+// The other way, an upstream message is acknowledged upstream only once this broker has
+// acknowledged it (stored it, with sync = "ack").
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "broker/client.hpp"
 #include "gateway/upstream.hpp"
@@ -38,12 +47,13 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   // broker::Client
   void accept(broker::Session& session, bool session_present, mqtt::Properties) override;
   void refuse(mqtt::Reason reason) override;
-  void send(const mqtt::Packet&) override {}  // local acks: the upstream side acks itself
+  /// The local broker's PUBACK/PUBREC for a message from upstream: acknowledged upstream.
+  void send(const mqtt::Packet& packet) override;
   mqtt::Offer publish(mqtt::Outgoing item) override;
   void disconnect(mqtt::Reason reason) override;
   void flush(std::vector<transports::egress::WriteRequest>&) override {}
   void detach_state() override {}
-  bool connected() const override { return session != nullptr; }
+  bool connected() const override { return session != nullptr && upstream_->connected(); }
   mqtt::Version version() const override { return mqtt::Version::v5; }
   std::uint16_t keep_alive() const override { return 0; }
   std::size_t pending_bytes() const override { return 0; }
@@ -53,12 +63,13 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   void on_upstream_connected(bool session_present) override;
   void on_upstream_lost(const mqtt::Failed& why, bool was_connected) override;
   void on_upstream_message(mqtt::Publish&& publish) override;
-  void on_upstream_acked(std::uint64_t, bool) override {}
+  void on_upstream_acked(std::uint64_t tag, bool ok) override;
   void on_upstream_subscribed(std::uint64_t tag, const mqtt::Suback& suback) override;
   void on_upstream_unsubscribed(std::uint64_t) override {}
 
  private:
   void filter_changed(const std::string& filter, bool wanted);
+  void drain_queue();
   void subscribe_upstream(const std::set<std::string>& filters, bool resume);
 
   broker::Broker& broker_;
@@ -68,6 +79,13 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   std::set<std::string> wanted_;      // filters local sessions subscribe to
   std::set<std::string> subscribed_;  // filters subscribed upstream (as far as we know)
   std::uint16_t next_local_id_ = 0;   // packet ids of PUBLISHes into the local broker
+  struct Inbound {
+    std::uint16_t upstream_id;
+    std::uint8_t qos;
+  };
+  std::unordered_map<std::uint16_t, Inbound> inbound_;          // local id -> upstream message
+  std::unordered_map<std::uint64_t, mqtt::Outgoing> outbound_;  // tag -> message sent upstream
+  std::uint64_t next_tag_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -72,6 +72,11 @@ bool Upstream::unsubscribe(std::vector<std::string> filters, std::uint64_t tag) 
   return sent;
 }
 
+void Upstream::acknowledge(std::uint16_t packet_id, std::uint8_t qos) {
+  session_.acknowledge(packet_id, qos, actions_);
+  after(session_.connected());
+}
+
 void Upstream::connect() {
   std::weak_ptr<bool> alive = alive_;
   attempt_ = transports::connect_tcp(

@@ -56,6 +56,8 @@ class Upstream final : public transports::LinkHandler {
   bool publish(mqtt::Publish publish, std::uint64_t tag);
   bool subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag);
   bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag);
+  /// manual_acks: the inbound message `packet_id` is taken (see ClientSession).
+  void acknowledge(std::uint16_t packet_id, std::uint8_t qos);
   bool connected() const { return session_.connected(); }
   std::size_t buffered() const { return session_.buffered(); }
   const UpstreamAddress& address() const { return address_; }

@@ -116,15 +116,33 @@ void ClientSession::on_connack(const Connack& connack, ClientActions& out) {
 
 void ClientSession::on_publish(Publish&& publish, ClientActions& out) {
   std::uint16_t id = publish.packet_id;
-  if (publish.qos == 1) {
-    write(Puback{{id, Reason::success, {}}}, out);
-  } else if (publish.qos == 2) {
-    write(Pubrec{{id, Reason::success, {}}}, out);
-    if (!inbound_qos2_.insert(id).second) {
-      return;  // a resend of a message already passed on [MQTT-4.3.3-10]
+  if (publish.qos == 2 && inbound_qos2_.contains(id)) {
+    write(Pubrec{{id, Reason::success, {}}}, out);  // a resend of one already taken
+    return;
+  }
+  if (publish.qos > 0 && options_.manual_acks) {
+    if (!unacknowledged_.insert(id).second && publish.qos == 2) {
+      return;  // a resend while the owner still holds the first: its ack answers both
     }
+  } else if (publish.qos > 0) {
+    acknowledge(id, publish.qos, out);
   }
   out.events.emplace_back(Received{std::move(publish)});
+}
+
+void ClientSession::acknowledge(std::uint16_t packet_id, std::uint8_t qos, ClientActions& out) {
+  unacknowledged_.erase(packet_id);
+  if (qos == 2) {
+    inbound_qos2_.insert(packet_id);  // until PUBREL [MQTT-4.3.3-8]
+  }
+  if (phase_ != Phase::connected) {
+    return;  // the server resends after the reconnect; QoS 2 is answered from the set
+  }
+  if (qos == 1) {
+    write(Puback{{packet_id, Reason::success, {}}}, out);
+  } else {
+    write(Pubrec{{packet_id, Reason::success, {}}}, out);
+  }
 }
 
 void ClientSession::on_ack(std::uint8_t kind, const Ack& ack, ClientActions& out) {

@@ -37,6 +37,9 @@ struct ClientOptions {
   std::optional<Bytes> password;
   /// QoS >= 1 messages held (unacknowledged + waiting); publish() refuses beyond it.
   std::size_t max_buffered = 1000;
+  /// Inbound QoS 1/2 are acknowledged (PUBACK / PUBREC) only when the owner calls
+  /// acknowledge(), e.g. once it has stored them; otherwise at once.
+  bool manual_acks = false;
 };
 
 /// CONNACK accepted.
@@ -48,7 +51,7 @@ struct Failed {
   Reason reason = Reason::unspecified_error;
   std::string what;
 };
-/// A message from the server (already acknowledged to it when QoS 1/2).
+/// A message from the server; QoS 1/2 are already acknowledged to it unless manual_acks.
 struct Received {
   Publish publish;
 };
@@ -95,6 +98,10 @@ class ClientSession {
   /// Connected when the session was not present.
   bool subscribe(std::vector<SubscribeTopic> topics, std::uint64_t tag, ClientActions& out);
   bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag, ClientActions& out);
+  /// manual_acks: the owner has taken inbound message `packet_id` (QoS 1/2): PUBACK or
+  /// PUBREC now if connected. A QoS 2 id is remembered either way, so a resend after a
+  /// reconnect is answered without being passed on again.
+  void acknowledge(std::uint16_t packet_id, std::uint8_t qos, ClientActions& out);
 
   bool connected() const { return phase_ == Phase::connected; }
   std::size_t buffered() const { return inflight_.size() + waiting_.size(); }
@@ -131,11 +138,12 @@ class ClientSession {
   bool heard_since_tick_ = false;
   std::uint16_t receive_maximum_ = 65535;
   std::uint16_t last_id_ = 0;
-  std::string buffer_;                    // a partial packet from the server
-  std::deque<Outbound> inflight_;         // sent (or to resend), in order
-  std::deque<Outbound> waiting_;          // beyond Receive Maximum or while offline
-  std::vector<Request> requests_;         // SUBSCRIBE / UNSUBSCRIBE awaiting their ack
-  std::set<std::uint16_t> inbound_qos2_;  // PUBREC sent, PUBREL not yet received
+  std::string buffer_;                      // a partial packet from the server
+  std::deque<Outbound> inflight_;           // sent (or to resend), in order
+  std::deque<Outbound> waiting_;            // beyond Receive Maximum or while offline
+  std::vector<Request> requests_;           // SUBSCRIBE / UNSUBSCRIBE awaiting their ack
+  std::set<std::uint16_t> inbound_qos2_;    // PUBREC sent, PUBREL not yet received
+  std::set<std::uint16_t> unacknowledged_;  // manual_acks: passed on, owner not done yet
 };
 
 }  // namespace ferry::mqtt

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <list>
+#include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "protocol/mqtt/message.hpp"
@@ -31,6 +33,10 @@ struct SessionState {
   std::size_t queued_bytes = 0;
   std::unordered_set<std::uint16_t> inbound_qos2;  // PUBREC sent, PUBREL not yet received
   std::uint16_t last_packet_id = 0;
+  /// MQTT-SN only: the topic ids the client knows (registered by it, or by the gateway and
+  /// accepted) [MQTT-SN 6.5]. They belong to the session: a reconnect with CleanSession 0,
+  /// or a restart, gives them back to the gateway session.
+  std::vector<std::pair<std::uint16_t, std::string>> sn_topic_ids;
 
   /// Next packet id not in flight [MQTT-2.2.1-3]. Returns 0 when all 65535 are taken.
   std::uint16_t next_packet_id() {

@@ -212,6 +212,9 @@ void GatewaySession::accept(mqtt::SessionState& state, bool /*session_present*/,
   now_ = now;
   accepted_ = true;
   phase_ = Phase::active;
+  for (const auto& [id, name] : state.sn_topic_ids) {
+    registry_.restore(id, name);  // the session's ids: no REGISTER needed for them
+  }
   emit(Connack{ReturnCode::accepted}, out);
   start_keep_alive(out);
   retries_ = 0;

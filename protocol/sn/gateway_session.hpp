@@ -69,10 +69,19 @@ struct UpdateWill {
   WillUpdate update;
 };
 
+/// A topic id the client knows was added or dropped [MQTT-SN 6.5]; the session state's
+/// sn_topic_ids already reflect it. For the broker to keep a persistent session's ids.
+struct TopicIdChanged {
+  std::uint16_t id = 0;
+  std::string topic;  // empty when dropped
+  bool registered = true;
+  bool operator==(const TopicIdChanged&) const = default;
+};
+
 /// OutboundChanged / InboundReleased: as from mqtt::Connection, for the broker to keep a
 /// persistent session's stored rows in step (only for messages with a store id).
 using Event = std::variant<mqtt::Deliver, UpdateWill, StartTimer, mqtt::Close,
-                           mqtt::OutboundChanged, mqtt::InboundReleased>;
+                           mqtt::OutboundChanged, mqtt::InboundReleased, TopicIdChanged>;
 
 /// What one call produced. Each string in `datagrams` is one whole MQTT-SN message
 /// (already encapsulated for a forwarder), sent as one datagram, in order. A Close means:
@@ -254,6 +263,11 @@ class GatewaySession {
   void release_front(Actions& out);
   /// Reports a stored message's change (sent, released, or done with: acked or dropped).
   static void changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgoing& item, Actions& out);
+  /// A name's id, new or known, confirmed; a new one is recorded in the session state.
+  std::optional<std::uint16_t> register_topic(const std::string& name, Actions& out);
+  /// The client accepted a gateway REGISTER / an id is no longer valid.
+  void remember_topic(std::uint16_t id, Actions& out);
+  void forget_topic(std::uint16_t id, Actions& out);
   /// Drops the front of the queue / of the in-flight window for good.
   void drop_queued(Actions& out);
   void drop_inflight(Actions& out);

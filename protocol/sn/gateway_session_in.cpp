@@ -81,7 +81,7 @@ void GatewaySession::handle_register(const Register& reg, Actions& out) {
     emit(Regack{0, reg.msg_id, ReturnCode::not_supported}, out);
     return;
   }
-  std::optional<std::uint16_t> id = registry_.assign(reg.topic_name);
+  std::optional<std::uint16_t> id = register_topic(reg.topic_name, out);
   if (!id) {
     emit(Regack{0, reg.msg_id, ReturnCode::congestion}, out);
     return;
@@ -111,7 +111,7 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
   if (s.flags.topic_id_type == TopicIdType::predefined) {
     reported = s.topic_id;
   } else if (s.flags.topic_id_type == TopicIdType::normal && !wildcard_or_shared(*filter)) {
-    std::optional<std::uint16_t> id = registry_.assign(*filter);
+    std::optional<std::uint16_t> id = register_topic(*filter, out);
     if (!id) {
       emit(Suback{granted, 0, s.msg_id, ReturnCode::congestion}, out);
       return;

@@ -193,6 +193,7 @@ void GatewaySession::handle_regack(const Regack& ack, Actions& out) {
   register_pending_.reset();
   if (ack.return_code == ReturnCode::accepted) {
     registry_.confirm(reg.topic_id);
+    remember_topic(reg.topic_id, out);
   } else {
     registry_.erase(reg.topic_id);  // refused: the message waiting for it is dropped
     if (!state_->inflight.empty() && state_->inflight.front().message->topic == reg.topic) {
@@ -218,10 +219,10 @@ void GatewaySession::handle_puback(const Puback& ack, Actions& out) {
   if (ack.return_code == ReturnCode::invalid_topic_id) {
     if (front) {
       if (auto id = registry_.confirmed_id(state_->inflight.front().message->topic)) {
-        registry_.erase(*id);
+        forget_topic(*id, out);
       }
     } else {
-      registry_.erase(ack.topic_id);  // about a QoS 0 message
+      forget_topic(ack.topic_id, out);  // about a QoS 0 message
     }
   }
   if (!front) {
@@ -264,6 +265,34 @@ void GatewaySession::handle_pubcomp(const Pubcomp& ack, Actions& out) {
     return;
   }
   release_front(out);
+}
+
+std::optional<std::uint16_t> GatewaySession::register_topic(const std::string& name, Actions& out) {
+  bool known = registry_.confirmed_id(name).has_value();
+  std::optional<std::uint16_t> id = registry_.assign(name);
+  if (id && !known) {
+    remember_topic(*id, out);
+  }
+  return id;
+}
+
+void GatewaySession::remember_topic(std::uint16_t id, Actions& out) {
+  const std::string* name = registry_.name_of(id);
+  if (!state_ || !name) {
+    return;
+  }
+  auto& ids = state_->sn_topic_ids;
+  std::erase_if(ids, [&](const auto& entry) { return entry.first == id || entry.second == *name; });
+  ids.emplace_back(id, *name);
+  out.add(TopicIdChanged{id, *name, true});
+}
+
+void GatewaySession::forget_topic(std::uint16_t id, Actions& out) {
+  registry_.erase(id);
+  if (state_ && std::erase_if(state_->sn_topic_ids,
+                              [id](const auto& entry) { return entry.first == id; }) > 0) {
+    out.add(TopicIdChanged{id, {}, false});
+  }
 }
 
 void GatewaySession::changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgoing& item,

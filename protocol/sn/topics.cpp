@@ -89,6 +89,16 @@ std::optional<std::uint16_t> TopicRegistry::assign(std::string_view name, bool c
   return id;
 }
 
+bool TopicRegistry::restore(std::uint16_t id, std::string_view name) {
+  auto at = find_name(name);
+  if (id == 0 || id == 0xFFFF || entries_.size() >= max_topics_ ||
+      (at != entries_.end() && at->name == name) || find_id(id) != entries_.end()) {
+    return false;
+  }
+  entries_.insert(at, Entry{std::string(name), id, true});
+  return true;
+}
+
 void TopicRegistry::confirm(std::uint16_t id) {
   auto it = find_id(id);
   if (it != entries_.end()) {

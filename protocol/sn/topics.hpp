@@ -50,6 +50,9 @@ class TopicRegistry {
 
   /// The id of `name`, confirming it; a new id when there is none; nullopt when full.
   std::optional<std::uint16_t> assign(std::string_view name, bool confirmed = true);
+  /// Puts back a registration the session kept (confirmed); false if the id or the name
+  /// is taken already, or the registry is full.
+  bool restore(std::uint16_t id, std::string_view name);
   /// Marks a gateway-registered id as known to the client.
   void confirm(std::uint16_t id);
   void erase(std::uint16_t id);

@@ -9,6 +9,7 @@ gateway and Mosquitto that the test cuts and restores, so the subscribers on Mos
 itself stay connected throughout.
 """
 import pathlib
+import signal
 import socket
 import subprocess
 import tempfile
@@ -143,9 +144,10 @@ def mosquitto(workdir):
 def gateway_factory():
     made = []
 
-    def make(upstream_port, mode, **gateway_keys):
+    def make(upstream_port, mode, storage="memory", **gateway_keys):
         d = tempfile.mkdtemp(prefix="ferry-gwsn-")
         cfg = {"mqttsn": {"retry_ms": 300, "max_retries": 5},
+               "storage": {"backend": storage},
                "gateway": {"upstream": f"mqtt://127.0.0.1:{upstream_port}", "mode": mode,
                            "reconnect_min_ms": 100, "reconnect_max_ms": 400,
                            **gateway_keys}}
@@ -240,6 +242,42 @@ def test_aggregating_buffers_qos1_while_upstream_is_away(gateway_factory, mosqui
         assert sub.lines() == [f"buf/t|1|m{i}" for i in range(5)]
     finally:
         relay.close()
+
+
+def test_aggregating_acknowledged_messages_survive_kill_9_while_upstream_is_away(
+        gateway_factory, mosquitto):
+    """sqlite: a sensor's QoS 1 message acknowledged by the gateway is stored for the
+    bridge until upstream acknowledges it, so kill -9 during an outage loses nothing."""
+    relay = Relay(mosquitto.host, mosquitto.port)
+    try:
+        gw = gateway_factory(relay.port, "aggregating", storage="sqlite")
+        wait_upstream(gw)
+        sub = MosquittoSub(mosquitto, "durable/#", 5, qos=1)
+        relay.cut()
+        assert gw.wait_log(r"upstream .*(connection closed|cannot connect)", 5)
+        c = sn_connected(gw, "node-durable")
+        tid = c.register("durable/t", msg_id=1)
+        for i in range(5):
+            assert c.publish(tid, f"d{i}", qos=1, msg_id=10 + i).rc == S.ACCEPTED
+        gw.stop(signal.SIGKILL)
+        relay.restore()
+        gw.start()
+        assert sub.lines() == [f"durable/t|1|d{i}" for i in range(5)]
+    finally:
+        relay.close()
+
+
+def test_aggregating_restart_does_not_subscribe_upstream_to_everything(
+        gateway_factory, mosquitto):
+    """The bridge's own local "#" subscription, restored from storage, is not a filter
+    to subscribe upstream."""
+    gw = gateway_factory(mosquitto.port, "aggregating", storage="sqlite")
+    wait_upstream(gw)
+    gw.stop()
+    gw.start()
+    wait_upstream(gw)
+    time.sleep(0.5)
+    assert "ferry-gateway 2 #\n" not in mosquitto.log(), mosquitto.log()[-2000:]
 
 
 def test_aggregating_with_a_second_ferry_upstream(gateway_factory, broker_factory):

@@ -436,8 +436,7 @@ def test_persistent_sn_session_survives_restart(sn_factory):
     mqtt_pub(b, "persist/t", "before restart", qos=1)  # queued for the offline session
     b.restart()
     mqtt_pub(b, "persist/t", "after restart", qos=1)
-    c.addr = b.sn_addr  # a new ephemeral port
-    c.topics.clear()
+    c.addr = b.sn_addr  # a new ephemeral port; the topic id from the SUBACK still holds
     assert c.connect("sn-persist", clean=False) == S.ACCEPTED
     got = c.messages(2, timeout=5.0)
     assert [(t, pl, q) for t, pl, q, _ in got] == [
@@ -445,6 +444,23 @@ def test_persistent_sn_session_survives_restart(sn_factory):
     # The subscription itself survived: a new message arrives too.
     mqtt_pub(b, "persist/t", "live", qos=1)
     assert c.messages(3)[2][:2] == ("persist/t", b"live")
+
+
+def test_topic_ids_survive_a_gateway_restart(sn_factory, paho_client):
+    """A sleeping sensor that registered a topic before the restart publishes with the
+    same id afterwards, without a new REGISTER (CleanSession 0, sqlite)."""
+    b = sn_factory({"storage": {"backend": "sqlite", "sync": "ack"}})
+    c = sn_connected(b, "sn-topics", clean=False)
+    tid = c.register("kept/temperature", msg_id=1)
+    c.disconnect(duration=60)  # asleep
+    b.stop(signal.SIGKILL)
+    b.start()
+    p = mqtt_sub(paho_client, b, "kept/#")
+    c.addr = b.sn_addr
+    assert c.connect("sn-topics", clean=False) == S.ACCEPTED
+    assert c.publish(tid, "22.5", qos=1, msg_id=2).rc == S.ACCEPTED
+    m = p.expect()
+    assert (m.topic, m.payload) == ("kept/temperature", b"22.5")
 
 
 @pytest.mark.parametrize("qos", [1, 2])
@@ -515,6 +531,7 @@ def test_same_client_id_from_new_address_takes_over(sb):
     assert a.subscribe("move/t", 1, qos=1).rc == S.ACCEPTED
     b2 = sn_connected(sb, "sn-move", clean=False)
     assert a.expect(S.DISCONNECT).type == S.DISCONNECT  # the old address is told
+    b2.topics = dict(a.topics)  # the same device: the session's topic ids go with it
     mqtt_pub(sb, "move/t", "moved", qos=1)
     assert b2.messages(1) == [("move/t", b"moved", 1, False)]
     assert a.quiet(0.3) == []

@@ -235,3 +235,38 @@ TEST_CASE("client: a refused CONNACK and garbage both fail the link", "[client_s
   c.on_bytes(garbage, out);
   CHECK(std::get<Failed>(out.events.at(0)).reason == Reason::malformed_packet);
 }
+
+TEST_CASE("client: manual acks wait for the owner, QoS 2 resends are not passed on twice",
+          "[client_session]") {
+  ClientActions out;
+  ClientOptions options{Version::v5, "gw"};
+  options.manual_acks = true;
+  ClientSession c = connected(options, out);
+  Publish one = message("in", 1, "q1");
+  one.packet_id = 3;
+  server_sends(c, one, out);
+  CHECK(out.bytes.empty());  // no PUBACK yet
+  CHECK(std::get<Received>(out.events.at(0)).publish.packet_id == 3);
+  c.acknowledge(3, 1, out);
+  CHECK(only<Puback>(written(out)).packet_id == 3);
+  out.events.clear();
+
+  Publish two = message("in", 2, "q2");
+  two.packet_id = 4;
+  server_sends(c, two, out);
+  two.dup = true;
+  server_sends(c, two, out);  // resent while the owner holds it: not passed on again
+  CHECK(out.events.size() == 1);
+  CHECK(out.bytes.empty());
+  // The link drops before the owner is done; the ack is remembered for the resend.
+  c.lost();
+  c.acknowledge(4, 2, out);
+  CHECK(out.bytes.empty());
+  c.connect(out);
+  server_sends(c, Connack{true, Reason::success, {}}, out);
+  written(out);
+  out.events.clear();
+  server_sends(c, two, out);
+  CHECK(only<Pubrec>(written(out)).packet_id == 4);
+  CHECK(out.events.empty());  // answered, not delivered twice
+}

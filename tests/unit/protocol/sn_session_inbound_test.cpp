@@ -26,6 +26,29 @@ TEST_CASE("sn session: REGISTER assigns topic ids", "[sn]") {
   CHECK(bad.msg_id == 4);
 }
 
+TEST_CASE("sn session: topic ids belong to the session and come back with it", "[sn]") {
+  Harness h;
+  h.connect();
+  Actions a = h.feed(Register{0, 1, "kept/t"});
+  std::uint16_t id = only_sent<Regack>(a).topic_id;
+  REQUIRE(a.events.size() == 1);
+  CHECK(std::get<TopicIdChanged>(a.events[0]) == TopicIdChanged{id, "kept/t", true});
+  CHECK(h.state.sn_topic_ids == std::vector<std::pair<std::uint16_t, std::string>>{{id, "kept/t"}});
+  register_topic(h, "kept/t", 2);  // known already: nothing new to keep
+  CHECK(h.state.sn_topic_ids.size() == 1);
+  // The client comes back (CleanSession 0, or after a restart): a new gateway session on
+  // the same state knows the id without a REGISTER.
+  h.session.reset();
+  h.connect();
+  auto p = only_delivered<mqtt::Publish>(h.feed(Publish{qos_flags(0), id, 0, "again"}));
+  CHECK(p.topic == "kept/t");
+  // An id the broker could not use is dropped from the session as well.
+  Actions gone = h.feed(Puback{id, 0, ReturnCode::invalid_topic_id});
+  CHECK(h.state.sn_topic_ids.empty());
+  REQUIRE(gone.events.size() == 1);
+  CHECK(std::get<TopicIdChanged>(gone.events[0]) == TopicIdChanged{id, "", false});
+}
+
 TEST_CASE("sn session: REGISTER beyond max_topics is congestion", "[sn]") {
   Harness h;
   h.limits.max_topics = 1;

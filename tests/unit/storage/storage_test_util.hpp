@@ -29,7 +29,7 @@ class TempDb {
   }
   ~TempDb() {
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal", "-lock"}) {
       std::filesystem::remove(path_.string() + suffix, ec);
     }
   }
