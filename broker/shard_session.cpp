@@ -168,8 +168,17 @@ void Shard::log_close(Client& client, std::error_code error) {
 }
 
 void Shard::disconnect_all(mqtt::Reason reason) {
+  // A client may close at once (MQTT-SN, the gateway bridge) and leave clients_ while
+  // this runs: walk a copy.
+  std::vector<Client*> all;
+  all.reserve(clients_.size());
   for (auto& [raw, client] : clients_) {
-    client->disconnect(reason);
+    all.push_back(raw);
+  }
+  for (Client* client : all) {
+    if (clients_.contains(client)) {
+      client->disconnect(reason);
+    }
   }
 }
 
