@@ -334,6 +334,27 @@ def test_transparent_disconnect_sends_no_will(gateway_factory, mosquitto):
     assert "Sending PUBLISH" not in mosquitto.log().split("Client node-d disconnected.")[-1]
 
 
+def test_transparent_qos1_waits_for_upstream_through_an_outage(gateway_factory, mosquitto):
+    """The sensor's PUBACK comes from upstream: during an outage the message waits in the
+    gateway (the sensor retries), and arrives once the link is back."""
+    relay = Relay(mosquitto.host, mosquitto.port)
+    try:
+        gw = gateway_factory(relay.port, "transparent")
+        c = gw.sn(retry=0.5, attempts=12)
+        assert c.connect("node-o") == S.ACCEPTED
+        tid = c.register("outage/t", msg_id=1)
+        sub = MosquittoSub(mosquitto, "outage/#", 1, qos=1)
+        relay.cut()
+        assert gw.wait_log(r"upstream .*connection closed", 5), gw.log()[-2000:]
+        threading.Timer(1.0, relay.restore).start()
+        t0 = time.monotonic()
+        assert c.publish(tid, "after the outage", qos=1, msg_id=2).rc == S.ACCEPTED
+        assert time.monotonic() - t0 >= 0.5  # not acknowledged before upstream had it
+        assert sub.lines() == ["outage/t|1|after the outage"]
+    finally:
+        relay.close()
+
+
 def test_transparent_refuses_connect_when_upstream_is_down(gateway_factory):
     gw = gateway_factory(free_port(), "transparent")  # nothing listens there
     c = gw.sn()
