@@ -65,7 +65,9 @@ void Broker::restore() {
       sub.group = std::string(shared->group);
     }
     std::uint32_t shard = directory_[r.client_id].shard;
-    trie_.subscribe(sub.filter, sub.group, {shard, s.id}, sub.options);
+    if (trie_.subscribe(sub.filter, sub.group, {shard, s.id}, sub.options)) {
+      count_filter(sub.filter, s.id, 1);  // as Broker::subscribe does
+    }
     s.subscriptions[r.filter] = std::move(sub);
     ++counts.subscriptions;
   };

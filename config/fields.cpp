@@ -224,7 +224,7 @@ std::vector<Field<Config>> gateway_fields() {
           3600000),
       integer<Config>(
           "max_buffered_messages",
-          [](Config & c) -> auto& { return c.gateway.max_buffered_messages; }, 1, 10000000),
+          [](Config & c) -> auto& { return c.gateway.max_buffered_messages; }, 1, 60000),
   };
 }
 

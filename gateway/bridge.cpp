@@ -44,8 +44,7 @@ void Bridge::start() {
   connect.clean_start = false;  // its queue holds what upstream has not acknowledged
   connect.properties.session_expiry_interval = broker::never_expires;
   connect.username = client_id;  // for allow_anonymous = false; no password checks exist
-  shard_.on_packet(*this, std::move(connect));
-  upstream_->start();
+  shard_.on_packet(*this, std::move(connect));  // accept() starts the upstream link
 }
 
 void Bridge::accept(broker::Session& s, bool, mqtt::Properties) {
@@ -64,6 +63,7 @@ void Bridge::accept(broker::Session& s, bool, mqtt::Properties) {
   // Everything local clients publish, except what this bridge itself brought in.
   mqtt::SubscribeTopic all{"#", 2, true, true, 2};
   shard_.on_packet(*this, mqtt::Subscribe{1, {all}, {}});
+  upstream_->start();  // only now: a restored session may have come from another shard
 }
 
 void Bridge::refuse(mqtt::Reason reason) {
@@ -72,14 +72,31 @@ void Bridge::refuse(mqtt::Reason reason) {
 }
 
 mqtt::Offer Bridge::publish(mqtt::Outgoing item) {
+  if (!session->state.queue.empty() && item.qos > 0) {
+    return keep(std::move(item));  // behind what waits already, in order
+  }
   std::uint64_t tag = item.qos > 0 ? ++next_tag_ : 0;
   if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
-    return mqtt::Offer::dropped_queue_full;  // the upstream window and buffer are full
+    // The upstream window and buffer are full: QoS 1/2 waits in the local session
+    // (stored), QoS 0 is dropped as for any slow consumer.
+    return item.qos > 0 ? keep(std::move(item)) : mqtt::Offer::dropped_queue_full;
   }
   if (tag != 0) {
     outbound_.emplace(tag, std::move(item));
   }
   return mqtt::Offer::sent;
+}
+
+mqtt::Offer Bridge::keep(mqtt::Outgoing&& item) {
+  auto& state = session->state;
+  const auto& limits = broker_.options().limits;
+  if (state.queue.size() >= limits.max_queued_messages ||
+      state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {
+    return mqtt::Offer::dropped_queue_full;  // counted; its row is dropped by the shard
+  }
+  state.queued_bytes += item.message->payload_size();
+  state.queue.push_back(std::move(item));
+  return mqtt::Offer::queued;
 }
 
 void Bridge::on_upstream_acked(std::uint64_t tag, bool ok) {
@@ -94,6 +111,7 @@ void Bridge::on_upstream_acked(std::uint64_t tag, bool ok) {
   shard_.outbound_changed(
       *this, mqtt::OutboundChanged{mqtt::OutboundChanged::Kind::completed, it->second});
   outbound_.erase(it);
+  drain_queue();  // room in the upstream window for what waits
 }
 
 void Bridge::send(const mqtt::Packet& packet) {
@@ -108,7 +126,8 @@ void Bridge::send(const mqtt::Packet& packet) {
   inbound_.erase(it);
   mqtt::Reason reason = ack ? ack->reason : rec->reason;
   if (static_cast<std::uint8_t>(reason) >= 0x80) {
-    return;  // not stored here (disk full): upstream resends it after a reconnect
+    upstream_->reject(in.upstream_id);  // not stored here (disk full): have it resent
+    return;
   }
   if (rec) {
     shard_.inbound_released(*this, local_id);  // no PUBREL comes locally: done with the id
@@ -119,13 +138,14 @@ void Bridge::send(const mqtt::Packet& packet) {
 void Bridge::drain_queue() {
   auto& state = session->state;
   while (!state.queue.empty() && upstream_->connected()) {
-    mqtt::Outgoing item = std::move(state.queue.front());
-    state.queue.pop_front();
-    state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
-    if (publish(item) != mqtt::Offer::sent) {
-      shard_.outbound_changed(*this,
-                              mqtt::OutboundChanged{mqtt::OutboundChanged::Kind::completed, item});
+    mqtt::Outgoing& item = state.queue.front();
+    std::uint64_t tag = ++next_tag_;
+    if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
+      return;  // full again: the rest waits for the next acknowledgement
     }
+    state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
+    outbound_.emplace(tag, std::move(item));
+    state.queue.pop_front();
   }
 }
 

@@ -56,7 +56,7 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   bool connected() const override { return session != nullptr && upstream_->connected(); }
   mqtt::Version version() const override { return mqtt::Version::v5; }
   std::uint16_t keep_alive() const override { return 0; }
-  std::size_t pending_bytes() const override { return 0; }
+  std::size_t pending_bytes() const override { return upstream_->pending_bytes(); }
   const transports::LinkInfo& link_info() const override { return info_; }
 
   // UpstreamHandler
@@ -70,6 +70,8 @@ class Bridge final : public broker::Client, public UpstreamHandler {
  private:
   void filter_changed(const std::string& filter, bool wanted);
   void drain_queue();
+  /// Queues a QoS 1/2 message in the local session until upstream takes it (bounded).
+  mqtt::Offer keep(mqtt::Outgoing&& item);
   void subscribe_upstream(const std::set<std::string>& filters, bool resume);
 
   broker::Broker& broker_;

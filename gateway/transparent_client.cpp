@@ -77,9 +77,14 @@ void TransparentClient::publish_upstream(mqtt::Publish&& publish) {
   }
   std::uint8_t qos = publish.qos;
   std::uint16_t id = publish.packet_id;
-  if (upstream_->publish(std::move(publish), publish_tag(qos, id)) || qos == 0) {
+  std::uint64_t tag = publish_tag(qos, id);
+  if (qos > 0 && !forwarding_.insert(tag).second) {
+    return;  // the sensor's retransmission of one on its way: its ack answers both
+  }
+  if (upstream_->publish(std::move(publish), tag) || qos == 0) {
     return;  // QoS 0 while upstream is away is dropped, as on any lossy hop
   }
+  forwarding_.erase(tag);
   // The buffer is full: refused, so the sensor keeps it and tries again later.
   if (qos == 1) {
     send(mqtt::Puback{{id, mqtt::Reason::quota_exceeded, {}}});
@@ -139,6 +144,10 @@ void TransparentClient::on_upstream_connected(bool session_present) {
 }
 
 void TransparentClient::on_upstream_lost(const mqtt::Failed& why, bool) {
+  if (accepted_ && why.reason == mqtt::Reason::session_taken_over) {
+    disconnect(why.reason);  // the sensor came back elsewhere (a new address): this one ends
+    return;
+  }
   if (accepted_) {
     return;  // Upstream reconnects; QoS 1/2 wait in its buffer meanwhile
   }
@@ -155,6 +164,7 @@ void TransparentClient::on_upstream_message(mqtt::Publish&& incoming) {
 }
 
 void TransparentClient::on_upstream_acked(std::uint64_t tag, bool ok) {
+  forwarding_.erase(tag);
   auto id = static_cast<std::uint16_t>(tag & 0xFFFF);
   mqtt::Reason reason = ok ? mqtt::Reason::success : mqtt::Reason::quota_exceeded;
   if ((tag >> 16) == 1) {

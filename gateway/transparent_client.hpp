@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ class TransparentClient final : public broker::SnClient, public UpstreamHandler 
   mqtt::SessionState state_;  // the MQTT-SN side's window and queue
   std::map<std::string, mqtt::SubscribeTopic> subscriptions_;  // replayed after a new session
   std::map<std::uint16_t, std::vector<mqtt::SubscribeTopic>> pending_subscribes_;
+  std::set<std::uint64_t> forwarding_;  // QoS 1/2 publishes awaiting the upstream ack
   bool accepted_ = false;
   bool left_normally_ = false;
 };

@@ -40,8 +40,10 @@ void Upstream::stop() {
   attempt_.reset();
   session_.disconnect(actions_);
   after(false);
-  if (link_) {
-    link_->close();  // after the DISCONNECT is written
+  if (link_ && writing_) {
+    close_after_write_ = true;  // the DISCONNECT must reach the server: no will
+  } else if (link_) {
+    link_->close();
   }
 }
 
@@ -75,6 +77,19 @@ bool Upstream::unsubscribe(std::vector<std::string> filters, std::uint64_t tag) 
 void Upstream::acknowledge(std::uint16_t packet_id, std::uint8_t qos) {
   session_.acknowledge(packet_id, qos, actions_);
   after(session_.connected());
+}
+
+void Upstream::reject(std::uint16_t packet_id) {
+  session_.reject(packet_id);
+  if (link_ && session_.connected()) {
+    spdlog::warn("upstream {}: a message could not be stored here; reconnecting for its resend",
+                 address_.to_string());
+    session_.lost();
+    drop_link();
+    keep_alive_timer_.cancel();
+    handler_.on_upstream_lost({mqtt::Reason::unspecified_error, "reconnect for a resend"}, true);
+    schedule_reconnect();
+  }
 }
 
 void Upstream::connect() {
@@ -118,6 +133,8 @@ void Upstream::on_drained() {
   if (link_ && !pending_.empty()) {
     writing_ = true;
     link_->write(pending_);
+  } else if (link_ && close_after_write_) {
+    link_->close();
   }
 }
 
@@ -211,11 +228,9 @@ void Upstream::schedule_reconnect() {
 }
 
 void Upstream::arm_keep_alive() {
-  std::uint16_t seconds = session_.options().keep_alive;
-  if (seconds == 0) {
-    return;
-  }
-  keep_alive_timer_.start(seconds * 1000u, [this] {
+  // Without a keep alive the ticks still bound the wait for CONNACK.
+  std::uint32_t seconds = session_.options().keep_alive;
+  keep_alive_timer_.start((seconds == 0 ? 30u : seconds) * 1000u, [this] {
     session_.tick(actions_);
     after(session_.connected());
     if (link_) {

@@ -58,8 +58,13 @@ class Upstream final : public transports::LinkHandler {
   bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag);
   /// manual_acks: the inbound message `packet_id` is taken (see ClientSession).
   void acknowledge(std::uint16_t packet_id, std::uint8_t qos);
+  /// The owner could not take `packet_id`: the link is dropped and made again, so the
+  /// server resends it (MQTT resends only on a new connection).
+  void reject(std::uint16_t packet_id);
   bool connected() const { return session_.connected(); }
   std::size_t buffered() const { return session_.buffered(); }
+  /// Bytes waiting for the link (behind the write in progress).
+  std::size_t pending_bytes() const { return pending_.size(); }
   const UpstreamAddress& address() const { return address_; }
 
   // LinkHandler
@@ -89,6 +94,7 @@ class Upstream final : public transports::LinkHandler {
   transports::Timer keep_alive_timer_;
   std::uint32_t next_delay_ms_;
   bool writing_ = false;
+  bool close_after_write_ = false;
   bool stopped_ = false;
   bool dispatching_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

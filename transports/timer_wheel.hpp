@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -60,6 +61,7 @@ class TimerWheel {
   Timer timer_;
   std::uint32_t tick_ms_;
   std::vector<std::vector<Entry>> slots_;
+  std::chrono::steady_clock::time_point last_turn_{};
   std::uint32_t now_ = 1;  // ticks since start; due 0 means "not armed"
   std::size_t armed_ = 0;
   bool running_ = false;

@@ -22,6 +22,7 @@ void ClientSession::connect(ClientActions& out) {
   }
   buffer_.clear();
   phase_ = Phase::connecting;
+  connecting_ticks_ = 0;
   ping_outstanding_ = false;
   write(connect, out);
 }
@@ -105,9 +106,17 @@ void ClientSession::on_connack(const Connack& connack, ClientActions& out) {
   }
   phase_ = Phase::connected;
   first_connect_ = false;
-  receive_maximum_ = connack.properties.receive_maximum.value_or(65535);
+  const Properties& p = connack.properties;
+  receive_maximum_ = p.receive_maximum.value_or(65535);
+  maximum_qos_ = p.maximum_qos.value_or(2);
+  retain_available_ = p.retain_available.value_or(1) != 0;
+  maximum_packet_size_ = p.maximum_packet_size.value_or(0);
+  if (p.server_keep_alive) {
+    options_.keep_alive = *p.server_keep_alive;  // [MQTT-3.2.2-21]
+  }
   if (!connack.session_present) {
     inbound_qos2_.clear();  // a new session: the server forgot them too
+    unacknowledged_.clear();
   }
   out.events.emplace_back(Connected{connack.session_present});
   resend(out);
@@ -121,7 +130,7 @@ void ClientSession::on_publish(Publish&& publish, ClientActions& out) {
     return;
   }
   if (publish.qos > 0 && options_.manual_acks) {
-    if (!unacknowledged_.insert(id).second && publish.qos == 2) {
+    if (!unacknowledged_.insert(id).second) {
       return;  // a resend while the owner still holds the first: its ack answers both
     }
   } else if (publish.qos > 0) {
@@ -196,6 +205,15 @@ void ClientSession::tick(ClientActions& out) {
   if (phase_ == Phase::offline) {
     return;
   }
+  if (phase_ == Phase::connecting) {
+    if (++connecting_ticks_ >= 2) {
+      fail(Reason::keep_alive_timeout, "no CONNACK from the server", out);
+    }
+    return;
+  }
+  if (options_.keep_alive == 0) {
+    return;  // no keep alive agreed: no PINGREQ
+  }
   if (ping_outstanding_ && !heard_since_tick_) {
     fail(Reason::keep_alive_timeout, "no PINGRESP from the server", out);
     return;
@@ -267,11 +285,30 @@ void ClientSession::resend(ClientActions& out) {
 
 void ClientSession::fill_window(ClientActions& out) {
   while (phase_ == Phase::connected && !waiting_.empty() && inflight_.size() < receive_maximum_) {
-    Outbound& o = inflight_.emplace_back(std::move(waiting_.front()));
+    Outbound o = std::move(waiting_.front());
     waiting_.pop_front();
+    if (!fit(o.publish)) {
+      out.events.emplace_back(Acked{o.tag, false});  // larger than the server takes
+      continue;
+    }
+    if (o.publish.qos == 0) {  // the server's Maximum QoS is 0
+      write(o.publish, out);
+      out.events.emplace_back(Acked{o.tag, true});
+      continue;
+    }
     o.publish.packet_id = next_packet_id();
     write(o.publish, out);
+    inflight_.push_back(std::move(o));
   }
+}
+
+bool ClientSession::fit(Publish& publish) const {
+  // What the server said it takes [MQTT-3.2.2-11, -14, 3.1.2-24].
+  publish.qos = std::min(publish.qos, maximum_qos_);
+  publish.retain = publish.retain && retain_available_;
+  publish.packet_id = publish.qos > 0 ? 1 : 0;  // for the size only
+  return maximum_packet_size_ == 0 ||
+         encoded_size(publish, options_.version) <= maximum_packet_size_;
 }
 
 std::uint16_t ClientSession::next_packet_id() {

@@ -102,6 +102,9 @@ class ClientSession {
   /// PUBREC now if connected. A QoS 2 id is remembered either way, so a resend after a
   /// reconnect is answered without being passed on again.
   void acknowledge(std::uint16_t packet_id, std::uint8_t qos, ClientActions& out);
+  /// manual_acks: the owner could not take `packet_id`; it is not acknowledged, and a
+  /// resend (after the next reconnect) is passed on again.
+  void reject(std::uint16_t packet_id) { unacknowledged_.erase(packet_id); }
 
   bool connected() const { return phase_ == Phase::connected; }
   std::size_t buffered() const { return inflight_.size() + waiting_.size(); }
@@ -128,6 +131,8 @@ class ClientSession {
   void fail(Reason reason, std::string what, ClientActions& out);
   void resend(ClientActions& out);
   void fill_window(ClientActions& out);
+  /// Fits a PUBLISH to the server's limits (QoS, retain); false if it is too large.
+  bool fit(Publish& publish) const;
   std::uint16_t next_packet_id();
   void write(const Packet& packet, ClientActions& out);
 
@@ -137,6 +142,10 @@ class ClientSession {
   bool ping_outstanding_ = false;
   bool heard_since_tick_ = false;
   std::uint16_t receive_maximum_ = 65535;
+  std::uint8_t maximum_qos_ = 2;
+  bool retain_available_ = true;
+  std::uint32_t maximum_packet_size_ = 0;  // 0 = no limit
+  std::uint8_t connecting_ticks_ = 0;
   std::uint16_t last_id_ = 0;
   std::string buffer_;                      // a partial packet from the server
   std::deque<Outbound> inflight_;           // sent (or to resend), in order

@@ -270,3 +270,40 @@ TEST_CASE("client: manual acks wait for the owner, QoS 2 resends are not passed 
   CHECK(only<Pubrec>(written(out)).packet_id == 4);
   CHECK(out.events.empty());  // answered, not delivered twice
 }
+
+TEST_CASE("client: the server's CONNACK limits shape what is sent", "[client_session]") {
+  ClientActions out;
+  ClientSession c({Version::v5, "gw"});
+  c.connect(out);
+  written(out);
+  Connack ack{false, Reason::success, {}};
+  ack.properties.maximum_qos = 1;
+  ack.properties.retain_available = 0;
+  ack.properties.maximum_packet_size = 40;
+  ack.properties.server_keep_alive = 5;
+  server_sends(c, ack, out);
+  CHECK(c.options().keep_alive == 5);  // the server's keep alive wins
+  out.events.clear();
+  Publish p = message("t", 2, "small");
+  p.retain = true;
+  c.publish(p, 1, out);
+  auto sent = only<Publish>(written(out));
+  CHECK(sent.qos == 1);
+  CHECK_FALSE(sent.retain);
+  c.publish(message("t", 1, std::string(100, 'x')), 2, out);
+  CHECK(out.bytes.empty());  // too large for the server: refused, not sent
+  REQUIRE(out.events.size() == 1);
+  CHECK(std::get<Acked>(out.events[0]).tag == 2);
+  CHECK_FALSE(std::get<Acked>(out.events[0]).ok);
+}
+
+TEST_CASE("client: a server that never sends CONNACK is given up", "[client_session]") {
+  ClientActions out;
+  ClientSession c({Version::v5, "gw"});
+  c.connect(out);
+  c.tick(out);
+  CHECK(out.events.empty());
+  c.tick(out);
+  REQUIRE(out.events.size() == 1);
+  CHECK(std::get<Failed>(out.events[0]).what == "no CONNACK from the server");
+}
