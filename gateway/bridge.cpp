@@ -9,15 +9,28 @@
 #include "broker/session.hpp"
 #include "broker/shard.hpp"
 #include "gateway/translate.hpp"
+#include "protocol/mqtt/topic.hpp"
 
 namespace ferry::gateway {
 namespace {
 
-constexpr std::size_t k_filters_per_subscribe = 64;
+const std::string& key_of(const std::string& filter) {
+  return filter;
+}
+const std::string& key_of(const std::pair<const std::string, std::uint32_t>& entry) {
+  return entry.first;
+}
 
-std::vector<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b) {
+/// Filters in `a` that are not keys of `b`.
+template <class A, class B>
+std::vector<std::string> minus(const A& a, const B& b) {
   std::vector<std::string> out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  for (const auto& entry : a) {
+    const std::string& filter = key_of(entry);
+    if (!b.contains(filter)) {
+      out.push_back(filter);
+    }
+  }
   return out;
 }
 
@@ -157,15 +170,18 @@ void Bridge::disconnect(mqtt::Reason) {
 void Bridge::on_upstream_connected(bool session_present) {
   if (!session_present) {
     subscribed_.clear();  // a new upstream session: nothing is subscribed there
+    wildcards_.clear();
   }
   std::vector<std::string> stale = minus(subscribed_, wanted_);
   if (!stale.empty() && upstream_->unsubscribe(stale, 0)) {
     for (const auto& filter : stale) {
       subscribed_.erase(filter);
+      wildcards_.erase(filter);
     }
   }
-  auto missing = minus(wanted_, subscribed_);
-  subscribe_upstream({missing.begin(), missing.end()}, session_present);
+  for (const auto& filter : minus(wanted_, subscribed_)) {
+    subscribe_upstream(filter, session_present);
+  }
   if (session) {
     drain_queue();  // what local clients published while upstream was away
   }
@@ -174,6 +190,12 @@ void Bridge::on_upstream_connected(bool session_present) {
 void Bridge::on_upstream_lost(const mqtt::Failed&, bool) {}
 
 void Bridge::on_upstream_message(mqtt::Publish&& publish) {
+  if (!first_copy(publish)) {
+    if (publish.qos > 0) {
+      upstream_->acknowledge(publish.packet_id, publish.qos);  // taken with the first copy
+    }
+    return;
+  }
   if (publish.qos > 0) {
     next_local_id_ = static_cast<std::uint16_t>(next_local_id_ == 65535 ? 1 : next_local_id_ + 1);
     inbound_[next_local_id_] = {publish.packet_id, publish.qos};  // acked when stored here
@@ -196,35 +218,49 @@ void Bridge::filter_changed(const std::string& filter, bool wanted) {
   if (wanted) {
     wanted_.insert(filter);
     if (upstream_->connected() && !subscribed_.contains(filter)) {
-      subscribe_upstream({filter}, false);
+      subscribe_upstream(filter, false);
     }
     return;
   }
   wanted_.erase(filter);
   if (subscribed_.contains(filter) && upstream_->unsubscribe({filter}, 0)) {
     subscribed_.erase(filter);
+    wildcards_.erase(filter);
   }
 }
 
-void Bridge::subscribe_upstream(const std::set<std::string>& filters, bool resume) {
-  std::vector<mqtt::SubscribeTopic> topics;
-  auto send = [&] {
-    if (!topics.empty() && upstream_->subscribe(topics, 0)) {
-      for (const auto& t : topics) {
-        subscribed_.insert(t.filter);
-      }
-    }
-    topics.clear();
-  };
-  for (const auto& filter : filters) {
-    // No Local: what the gateway publishes does not come back [MQTT-3.8.3-3]. After a
-    // resumed session only new subscriptions get retained messages (Retain Handling 1).
-    topics.push_back({filter, 2, true, true, static_cast<std::uint8_t>(resume ? 1 : 0)});
-    if (topics.size() == k_filters_per_subscribe) {
-      send();
+void Bridge::subscribe_upstream(const std::string& filter, bool resume) {
+  // One SUBSCRIBE per filter, each with its own Subscription Identifier, so that of the
+  // copies a server sends for overlapping filters only one is taken (first_copy). No
+  // Local: what the gateway publishes does not come back [MQTT-3.8.3-3]. After a resumed
+  // session only new subscriptions get retained messages (Retain Handling 1).
+  std::uint32_t id = next_subscription_id_ = next_subscription_id_ % 268435455 + 1;
+  mqtt::SubscribeTopic topic{filter, 2, true, true, static_cast<std::uint8_t>(resume ? 1 : 0)};
+  if (upstream_->subscribe({topic}, 0, id)) {
+    subscribed_[filter] = id;
+    if (filter.find_first_of("+#") != std::string::npos) {
+      wildcards_[filter] = id;
     }
   }
-  send();
+}
+
+bool Bridge::first_copy(const mqtt::Publish& publish) const {
+  const auto& ids = publish.properties.subscription_identifiers;
+  if (ids.empty()) {
+    return true;  // the server does not say which filter matched: take it
+  }
+  // The lowest id among the filters that match: only two filters with one a wildcard
+  // can match the same topic, so the exact one and the wildcards are all to check.
+  std::uint32_t lowest = 0;
+  if (auto exact = subscribed_.find(publish.topic); exact != subscribed_.end()) {
+    lowest = exact->second;
+  }
+  for (const auto& [filter, id] : wildcards_) {
+    if ((lowest == 0 || id < lowest) && mqtt::topic_matches(filter, publish.topic)) {
+      lowest = id;
+    }
+  }
+  return lowest != 0 && std::find(ids.begin(), ids.end(), lowest) != ids.end();
 }
 
 }  // namespace ferry::gateway

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -72,15 +73,20 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   void drain_queue();
   /// Queues a QoS 1/2 message in the local session until upstream takes it (bounded).
   mqtt::Offer keep(mqtt::Outgoing&& item);
-  void subscribe_upstream(const std::set<std::string>& filters, bool resume);
+  void subscribe_upstream(const std::string& filter, bool resume);
+  /// False for a further copy of a message that several upstream filters match.
+  bool first_copy(const mqtt::Publish& publish) const;
 
   broker::Broker& broker_;
   broker::Shard& shard_;
   transports::LinkInfo info_;
   std::unique_ptr<Upstream> upstream_;
-  std::set<std::string> wanted_;      // filters local sessions subscribe to
-  std::set<std::string> subscribed_;  // filters subscribed upstream (as far as we know)
-  std::uint16_t next_local_id_ = 0;   // packet ids of PUBLISHes into the local broker
+  std::set<std::string> wanted_;  // filters local sessions subscribe to
+  // Filters subscribed upstream (as far as we know) -> their Subscription Identifier.
+  std::map<std::string, std::uint32_t> subscribed_;
+  std::map<std::string, std::uint32_t> wildcards_;  // the subset with + or #
+  std::uint32_t next_subscription_id_ = 0;
+  std::uint16_t next_local_id_ = 0;  // packet ids of PUBLISHes into the local broker
   struct Inbound {
     std::uint16_t upstream_id;
     std::uint8_t qos;

@@ -62,8 +62,9 @@ bool Upstream::publish(mqtt::Publish publish, std::uint64_t tag) {
   return taken;
 }
 
-bool Upstream::subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag) {
-  bool sent = session_.subscribe(std::move(topics), tag, actions_);
+bool Upstream::subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag,
+                         std::uint32_t subscription_id) {
+  bool sent = session_.subscribe(std::move(topics), tag, actions_, subscription_id);
   after(session_.connected());
   return sent;
 }

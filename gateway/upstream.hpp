@@ -54,7 +54,8 @@ class Upstream final : public transports::LinkHandler {
   void abort();
 
   bool publish(mqtt::Publish publish, std::uint64_t tag);
-  bool subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag);
+  bool subscribe(std::vector<mqtt::SubscribeTopic> topics, std::uint64_t tag,
+                 std::uint32_t subscription_id = 0);
   bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag);
   /// manual_acks: the inbound message `packet_id` is taken (see ClientSession).
   void acknowledge(std::uint16_t packet_id, std::uint8_t qos);

@@ -251,11 +251,14 @@ bool ClientSession::publish(Publish publish, std::uint64_t tag, ClientActions& o
 }
 
 bool ClientSession::subscribe(std::vector<SubscribeTopic> topics, std::uint64_t tag,
-                              ClientActions& out) {
+                              ClientActions& out, std::uint32_t subscription_id) {
   if (phase_ != Phase::connected) {
     return false;
   }
   Subscribe subscribe{next_packet_id(), std::move(topics), {}};
+  if (subscription_id != 0 && options_.version == Version::v5) {
+    subscribe.properties.subscription_identifiers.push_back(subscription_id);
+  }
   requests_.push_back({subscribe.packet_id, tag, true});
   write(subscribe, out);
   return true;

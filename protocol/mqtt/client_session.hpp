@@ -96,7 +96,9 @@ class ClientSession {
   bool publish(Publish publish, std::uint64_t tag, ClientActions& out);
   /// Only while connected (false otherwise): callers replay their subscriptions after
   /// Connected when the session was not present.
-  bool subscribe(std::vector<SubscribeTopic> topics, std::uint64_t tag, ClientActions& out);
+  /// `subscription_id` (v5, non-zero) comes back on the messages those filters match.
+  bool subscribe(std::vector<SubscribeTopic> topics, std::uint64_t tag, ClientActions& out,
+                 std::uint32_t subscription_id = 0);
   bool unsubscribe(std::vector<std::string> filters, std::uint64_t tag, ClientActions& out);
   /// manual_acks: the owner has taken inbound message `packet_id` (QoS 1/2): PUBACK or
   /// PUBREC now if connected. A QoS 2 id is remembered either way, so a resend after a
