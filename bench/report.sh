@@ -34,8 +34,8 @@ sn_report() {
     row_ferry_only "snfanout $n SN subs loss %" "snfanout_$n" loss_pct
     row_ferry_only "snfanout $n SN bytes/client" "snfanout_$n" sn_bytes_per_client
   done
-  row_ferry_only "snfanout 1000 SN subs QoS 1 deliveries/s" "snfanout_q1_1000" deliveries_per_s
-  row_ferry_only "snfanout 1000 SN subs QoS 1 loss %" "snfanout_q1_1000" loss_pct
+  row_ferry_only "snfanout 1000 SN QoS1 deliveries/s" "snfanout_q1_1000" deliveries_per_s
+  row_ferry_only "snfanout 1000 SN QoS1 loss %" "snfanout_q1_1000" loss_pct
   row_ferry_only "snfanin $SN_PUBS SN pubs msgs/s" "snfanin_$SN_PUBS" deliveries_per_s
   row_ferry_only "snfanin $SN_PUBS SN pubs loss %" "snfanin_$SN_PUBS" loss_pct
   row_ferry_only "snfanin $SN_PUBS SN bytes/client" "snfanin_$SN_PUBS" sn_bytes_per_client
