@@ -117,7 +117,8 @@ void Upstream::on_link(std::unique_ptr<transports::Link> link, std::error_code e
   link_ = std::move(link);
   writing_ = false;
   pending_.clear();
-  link_->start(*this);
+  forwarder_ = std::make_shared<LinkForwarder>(this);
+  link_->start(*forwarder_);
   session_.connect(actions_);
   after(false);
   arm_keep_alive();
@@ -210,11 +211,14 @@ void Upstream::drop_link() {
   if (!link_) {
     return;
   }
+  forwarder_->upstream = nullptr;  // from here its callbacks reach no one
   link_->close();
-  // The link may be inside one of its own callbacks: it is destroyed on a later turn.
+  // The link may be inside one of its own callbacks, or have one queued: it (and the
+  // forwarder it calls) are destroyed on a later turn.
   std::shared_ptr<transports::Link> doomed(std::move(link_));
-  loop_.post([doomed] {});
+  loop_.post([doomed, forwarder = std::move(forwarder_)] {});
   writing_ = false;
+  close_after_write_ = false;
   pending_.clear();
 }
 

@@ -40,11 +40,11 @@ class UpstreamHandler {
   virtual void on_upstream_unsubscribed(std::uint64_t tag) = 0;
 };
 
-class Upstream final : public transports::LinkHandler {
+class Upstream final {
  public:
   Upstream(transports::EventLoop& loop, UpstreamAddress address, Backoff backoff,
            mqtt::ClientOptions options, UpstreamHandler& handler);
-  ~Upstream() override;
+  ~Upstream();
 
   /// Connects (and keeps reconnecting). Loop thread.
   void start();
@@ -68,10 +68,10 @@ class Upstream final : public transports::LinkHandler {
   std::size_t pending_bytes() const { return pending_.size(); }
   const UpstreamAddress& address() const { return address_; }
 
-  // LinkHandler
-  void on_data(std::span<const std::uint8_t> bytes) override;
-  void on_drained() override;
-  void on_closed(std::error_code error) override;
+  // The link's callbacks, through a LinkForwarder.
+  void on_data(std::span<const std::uint8_t> bytes);
+  void on_drained();
+  void on_closed(std::error_code error);
 
  private:
   void connect();
@@ -88,9 +88,28 @@ class Upstream final : public transports::LinkHandler {
   UpstreamHandler& handler_;
   mqtt::ClientSession session_;
   mqtt::ClientActions actions_;
+  /// Passes one link's callbacks on while that link is this Upstream's; a dropped link
+  /// may still report (a cancelled read) after this Upstream is gone.
+  struct LinkForwarder final : transports::LinkHandler {
+    explicit LinkForwarder(Upstream* u) : upstream(u) {}
+    void on_data(std::span<const std::uint8_t> b) override {
+      if (upstream)
+        upstream->on_data(b);
+    }
+    void on_drained() override {
+      if (upstream)
+        upstream->on_drained();
+    }
+    void on_closed(std::error_code e) override {
+      if (upstream)
+        upstream->on_closed(e);
+    }
+    Upstream* upstream;
+  };
   std::unique_ptr<transports::Link> link_;
-  std::shared_ptr<void> attempt_;  // a connect in progress
-  ByteChain pending_;              // bytes waiting for the write in progress
+  std::shared_ptr<LinkForwarder> forwarder_;  // for link_
+  std::shared_ptr<void> attempt_;             // a connect in progress
+  ByteChain pending_;                         // bytes waiting for the write in progress
   transports::Timer reconnect_timer_;
   transports::Timer keep_alive_timer_;
   std::uint32_t next_delay_ms_;
