@@ -169,7 +169,9 @@ void ClientSession::on_ack(std::uint8_t kind, const Ack& ack, ClientActions& out
     write(Pubrel{{ack.packet_id, Reason::success, {}}}, out);
     return;
   }
-  if (kind != 3) {
+  if (kind != 3 || !it->released) {
+    // PUBACK, an error PUBREC, or a PUBCOMP without PUBREC first (a server out of step):
+    // the message is done with either way, and its owner must hear of it once.
     out.events.emplace_back(Acked{it->tag, !error});
   }
   inflight_.erase(it);
