@@ -6,7 +6,7 @@ namespace ferry::broker {
 
 StreamClient::StreamClient(Shard& shard, std::unique_ptr<transports::Link> link,
                            const mqtt::ConnectionLimits& limits)
-    : shard_(shard), link_(std::move(link)), connection_(limits), timer_(shard.loop()) {}
+    : WheelTimers(shard.wheel()), shard_(shard), link_(std::move(link)), connection_(limits) {}
 
 void StreamClient::start() {
   link_->start(*this);
@@ -35,7 +35,7 @@ void StreamClient::on_closed(std::error_code error) {
     return;
   }
   closed_ = true;
-  timer_.cancel();
+  cancel_all();  // before the client may outlive the shard's wheel in a posted task
   // When the broker closed the link, the transport's "cancelled" is not news.
   shard_.client_closed(*this, close_after_write_ ? std::error_code() : error);
 }
@@ -108,10 +108,17 @@ void StreamClient::handle(mqtt::Event& event) {
 }
 
 void StreamClient::start_timer(mqtt::TimerKind kind, std::uint32_t ms) {
-  timer_.start(ms, [this, kind] {
-    connection_.on_timer(kind, actions_);
-    after_actions();
-  });
+  // One timer per connection, as the protocol machine expects: a new one replaces any.
+  // On the shard's wheel: an asio timer and its pending wait cost ~300 bytes each.
+  cancel_all();
+  if (!closed_) {
+    arm(static_cast<std::uint8_t>(kind), ms);
+  }
+}
+
+void StreamClient::on_wheel_timer(std::uint8_t kind) {
+  connection_.on_timer(static_cast<mqtt::TimerKind>(kind), actions_);
+  after_actions();
 }
 
 void StreamClient::flush(std::vector<transports::egress::WriteRequest>& batch) {

@@ -4,12 +4,15 @@
 
 #include "broker/client.hpp"
 #include "transports/event_loop.hpp"
+#include "transports/timer_wheel.hpp"
 
 namespace ferry::broker {
 
 class Shard;
 
-class StreamClient final : public Client, public transports::LinkHandler {
+class StreamClient final : public Client,
+                           public transports::LinkHandler,
+                           private transports::WheelTimers {
  public:
   StreamClient(Shard& shard, std::unique_ptr<transports::Link> link,
                const mqtt::ConnectionLimits& limits);
@@ -40,12 +43,12 @@ class StreamClient final : public Client, public transports::LinkHandler {
   void after_actions();
   void handle(mqtt::Event& event);
   void start_timer(mqtt::TimerKind kind, std::uint32_t ms);
+  void on_wheel_timer(std::uint8_t kind) override;
 
   Shard& shard_;
   std::unique_ptr<transports::Link> link_;
   mqtt::Connection connection_;
   mqtt::Actions actions_;
-  transports::Timer timer_;
   bool handling_ = false;
   bool writing_ = false;
   bool close_after_write_ = false;
