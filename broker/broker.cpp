@@ -227,7 +227,11 @@ void Broker::set_session(const std::string& client_id, SessionLocation location)
 
 void Broker::set_session_info(std::uint64_t session, SessionInfo info) {
   std::lock_guard lock(directory_mutex_);
-  session_info_[session] = std::move(info);
+  if (info.persistent) {
+    session_info_[session] = std::move(info);
+  } else {
+    session_info_.erase(session);  // only persistent sessions are looked up: no entry
+  }
 }
 
 void Broker::erase_session(const std::string& client_id, std::uint64_t session) {

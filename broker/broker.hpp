@@ -128,7 +128,7 @@ class Broker {
   RetainedStore retained_;
   std::mutex directory_mutex_;
   std::unordered_map<std::string, SessionLocation> directory_;
-  std::unordered_map<std::uint64_t, SessionInfo> session_info_;
+  std::unordered_map<std::uint64_t, SessionInfo> session_info_;  // persistent sessions only
   Persistence persistence_;
   std::atomic<std::uint64_t> next_session_id_{0};
   std::atomic<bool> stopped_{false};

@@ -15,11 +15,7 @@ SnClient::SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer pe
       gateway_(gateway),
       peer_(peer),
       info_{transports::LinkInfo::Kind::datagram, "mqttsn", peer.to_string(), -1},
-      session_(limits, std::move(predefined), via) {
-  if (via) {
-    node_id_ = via->node_id;
-  }
-}
+      session_(limits, std::move(predefined), std::move(via)) {}
 
 void SnClient::start() {
   session_.start(actions_);
@@ -93,7 +89,7 @@ void SnClient::after_actions() {
   actions_.datagrams.clear();
   handling_ = false;
   if (closed_) {
-    gateway_.forget(peer_, node_id_);
+    gateway_.forget(peer_, session_.via() ? session_.via()->node_id : std::string());
     shard_.client_closed(*this, {});  // may destroy this client later in the loop turn
   }
 }

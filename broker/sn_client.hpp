@@ -60,7 +60,6 @@ class SnClient : public Client, public transports::WheelTimers {
   Shard& shard_;
   SnGateway& gateway_;
   transports::DatagramPeer peer_;
-  std::optional<std::string> node_id_;
   transports::LinkInfo info_;
   sn::GatewaySession session_;
   sn::Actions actions_;

@@ -29,9 +29,8 @@ void SnGateway::send(std::string_view datagram, const transports::DatagramPeer& 
   socket_->send_to(datagram, to);
 }
 
-void SnGateway::forget(const transports::DatagramPeer& peer,
-                       const std::optional<std::string>& node_id) {
-  clients_.erase(Key{peer, node_id.value_or("")});
+void SnGateway::forget(const transports::DatagramPeer& peer, const std::string& node_id) {
+  clients_.erase(Key{peer, node_id});
 }
 
 void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,

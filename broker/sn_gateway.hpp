@@ -58,7 +58,8 @@ class SnGateway {
 
   // For SnClient.
   void send(std::string_view datagram, const transports::DatagramPeer& to);
-  void forget(const transports::DatagramPeer& peer, const std::optional<std::string>& node_id);
+  /// `node_id` is empty for a client that talks to the gateway directly.
+  void forget(const transports::DatagramPeer& peer, const std::string& node_id);
 
  private:
   struct Key {

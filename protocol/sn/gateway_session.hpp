@@ -192,6 +192,8 @@ class GatewaySession {
                                                            const PredefinedTopics* predefined);
 
   bool connected() const;  // CONNACK sent and not closing (active, asleep or awake)
+  /// The forwarder the client sits behind, or null when it talks to the gateway directly.
+  const Forwarder* via() const { return via_.get(); }
   bool asleep() const { return phase_ == Phase::asleep; }
   bool closing() const { return phase_ == Phase::closing; }
   const std::string& client_id() const { return client_id_; }
