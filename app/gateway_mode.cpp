@@ -91,11 +91,12 @@ void start_bridge(const config::Config& c, broker::Broker& broker) {
   broker::Shard& shard = broker.shard(0);
   auto bridge =
       std::make_unique<gateway::Bridge>(broker, shard, s.address, s.backoff, std::move(options));
-  auto* raw = bridge.release();
-  shard.loop().post([&shard, raw] {
-    std::unique_ptr<gateway::Bridge> owned(raw);
-    gateway::Bridge& ref = *owned;
-    shard.add_client(std::move(owned));
+  // Started on the shard's own thread; the holder keeps it until then (std::function
+  // needs a copyable task).
+  auto holder = std::make_shared<std::unique_ptr<gateway::Bridge>>(std::move(bridge));
+  shard.loop().post([&shard, holder] {
+    gateway::Bridge& ref = **holder;
+    shard.add_client(std::move(*holder));
     ref.start();
   });
 }

@@ -320,17 +320,13 @@ void Shard::offer(Session& session, mqtt::Outgoing&& item) {
   if (item.qos == 0) {
     return;  // QoS 0 is not kept for offline sessions
   }
-  auto& state = session.state;
-  if (state.queue.size() >= limits.max_queued_messages ||
-      state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {
+  if (!session.state.queue_bounded(std::move(item), limits.max_queued_messages,
+                                   limits.max_queued_bytes)) {
     Metrics::add(m.dropped_queue_full);
     if (Persistence::persistent(session)) {
       broker_.persistence().dequeue(session.client_id, message);
     }
-    return;
   }
-  state.queued_bytes += item.message->payload_size();
-  state.queue.push_back(std::move(item));
 }
 
 }  // namespace ferry::broker

@@ -85,31 +85,31 @@ void Bridge::refuse(mqtt::Reason reason) {
 }
 
 mqtt::Offer Bridge::publish(mqtt::Outgoing item) {
-  if (!session->state.queue.empty() && item.qos > 0) {
-    return keep(std::move(item));  // behind what waits already, in order
+  if (item.qos == 0) {
+    // Dropped as for any slow consumer when the upstream window and buffer are full.
+    return upstream_->publish(to_publish(item, mqtt::Clock::now()), 0)
+               ? mqtt::Offer::sent
+               : mqtt::Offer::dropped_queue_full;
   }
-  std::uint64_t tag = item.qos > 0 ? ++next_tag_ : 0;
-  if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
-    // The upstream window and buffer are full: QoS 1/2 waits in the local session
-    // (stored), QoS 0 is dropped as for any slow consumer.
-    return item.qos > 0 ? keep(std::move(item)) : mqtt::Offer::dropped_queue_full;
+  if (session->state.queue.empty() && send_upstream(item)) {
+    return mqtt::Offer::sent;
   }
-  if (tag != 0) {
-    outbound_.emplace(tag, std::move(item));
-  }
-  return mqtt::Offer::sent;
+  // Behind what waits already, or the upstream is full: the local session keeps it
+  // (stored), bounded like any session's queue.
+  const auto& limits = broker_.options().limits;
+  return session->state.queue_bounded(std::move(item), limits.max_queued_messages,
+                                      limits.max_queued_bytes)
+             ? mqtt::Offer::queued
+             : mqtt::Offer::dropped_queue_full;
 }
 
-mqtt::Offer Bridge::keep(mqtt::Outgoing&& item) {
-  auto& state = session->state;
-  const auto& limits = broker_.options().limits;
-  if (state.queue.size() >= limits.max_queued_messages ||
-      state.queued_bytes + item.message->payload_size() > limits.max_queued_bytes) {
-    return mqtt::Offer::dropped_queue_full;  // counted; its row is dropped by the shard
+bool Bridge::send_upstream(mqtt::Outgoing& item) {
+  std::uint64_t tag = ++next_tag_;
+  if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
+    return false;
   }
-  state.queued_bytes += item.message->payload_size();
-  state.queue.push_back(std::move(item));
-  return mqtt::Offer::queued;
+  outbound_.emplace(tag, std::move(item));  // until upstream acknowledges it
+  return true;
 }
 
 void Bridge::on_upstream_acked(std::uint64_t tag, bool ok) {
@@ -151,14 +151,12 @@ void Bridge::send(const mqtt::Packet& packet) {
 void Bridge::drain_queue() {
   auto& state = session->state;
   while (!state.queue.empty() && upstream_->connected()) {
-    mqtt::Outgoing& item = state.queue.front();
-    std::uint64_t tag = ++next_tag_;
-    if (!upstream_->publish(to_publish(item, mqtt::Clock::now()), tag)) {
-      return;  // full again: the rest waits for the next acknowledgement
+    mqtt::Outgoing item = state.pop_queued();
+    if (!send_upstream(item)) {  // full again: back to the head until the next ack
+      state.queued_bytes += item.message->payload_size();
+      state.queue.push_front(std::move(item));
+      return;
     }
-    state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
-    outbound_.emplace(tag, std::move(item));
-    state.queue.pop_front();
   }
 }
 

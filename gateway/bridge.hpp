@@ -71,8 +71,8 @@ class Bridge final : public broker::Client, public UpstreamHandler {
  private:
   void filter_changed(const std::string& filter, bool wanted);
   void drain_queue();
-  /// Queues a QoS 1/2 message in the local session until upstream takes it (bounded).
-  mqtt::Offer keep(mqtt::Outgoing&& item);
+  /// Hands a QoS 1/2 message to the upstream link (moved from only when it took it).
+  bool send_upstream(mqtt::Outgoing& item);
   void subscribe_upstream(const std::string& filter, bool resume);
   /// False for a further copy of a message that several upstream filters match.
   bool first_copy(const mqtt::Publish& publish) const;

@@ -135,12 +135,10 @@ Offer Connection::publish(Outgoing item, Clock::time_point now, Actions& out) {
     }
     return offer;
   }
-  if (state_->queue.size() >= limits_.max_queued_messages ||
-      state_->queued_bytes + item.message->payload_size() > limits_.max_queued_bytes) {
+  if (!state_->queue_bounded(std::move(item), limits_.max_queued_messages,
+                             limits_.max_queued_bytes)) {
     return Offer::dropped_queue_full;
   }
-  state_->queued_bytes += item.message->payload_size();
-  state_->queue.push_back(std::move(item));
   return Offer::queued;
 }
 
@@ -150,9 +148,7 @@ bool Connection::window_open() const {
 
 void Connection::fill_window(Clock::time_point now, Actions& out) {
   while (state_ && !state_->queue.empty() && window_open()) {
-    Outgoing item = std::move(state_->queue.front());
-    state_->queue.pop_front();
-    state_->queued_bytes -= std::min(state_->queued_bytes, item.message->payload_size());
+    Outgoing item = state_->pop_queued();
     if (item.message->expired(now)) {
       changed(OutboundChanged::Kind::completed, item, out);
       continue;

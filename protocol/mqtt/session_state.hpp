@@ -3,6 +3,7 @@
 // broker's session and lent to the Connection while one is attached.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <string>
@@ -37,6 +38,24 @@ struct SessionState {
   /// accepted) [MQTT-SN 6.5]. They belong to the session: a reconnect with CleanSession 0,
   /// or a restart, gives them back to the gateway session.
   std::vector<std::pair<std::uint16_t, std::string>> sn_topic_ids;
+
+  /// Appends `item` to the queue unless that would pass `max_messages` or `max_bytes`
+  /// (offline and slow sessions, MQTT-SN sleepers): false and `item` untouched if so.
+  bool queue_bounded(Outgoing&& item, std::size_t max_messages, std::uint64_t max_bytes) {
+    if (queue.size() >= max_messages || queued_bytes + item.message->payload_size() > max_bytes) {
+      return false;
+    }
+    queued_bytes += item.message->payload_size();
+    queue.push_back(std::move(item));
+    return true;
+  }
+  /// Takes the head of the queue (not empty).
+  Outgoing pop_queued() {
+    Outgoing item = std::move(queue.front());
+    queue.pop_front();
+    queued_bytes -= std::min(queued_bytes, item.message->payload_size());
+    return item;
+  }
 
   /// Next packet id not in flight [MQTT-2.2.1-3]. Returns 0 when all 65535 are taken.
   std::uint16_t next_packet_id() {

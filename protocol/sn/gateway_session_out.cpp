@@ -10,13 +10,6 @@ namespace {
 /// Worst-case PUBLISH overhead: 3-octet Length, MsgType, Flags, TopicId, MsgId.
 constexpr std::size_t publish_overhead = 9;
 
-mqtt::Outgoing pop_queued(mqtt::SessionState& state) {
-  mqtt::Outgoing item = std::move(state.queue.front());
-  state.queue.pop_front();
-  state.queued_bytes -= std::min(state.queued_bytes, item.message->payload_size());
-  return item;
-}
-
 }  // namespace
 
 mqtt::Offer GatewaySession::publish(mqtt::Outgoing item, mqtt::Clock::time_point now,
@@ -31,13 +24,12 @@ mqtt::Offer GatewaySession::publish(mqtt::Outgoing item, mqtt::Clock::time_point
     ++stats_.dropped;
     return mqtt::Offer::dropped_too_large;
   }
-  if (!state_ || phase_ == Phase::closing || state_->queue.size() >= limits_.max_queued_messages ||
-      state_->queued_bytes + item.message->payload_size() > limits_.max_queued_bytes) {
+  if (!state_ || phase_ == Phase::closing ||
+      !state_->queue_bounded(std::move(item), limits_.max_queued_messages,
+                             limits_.max_queued_bytes)) {
     ++stats_.dropped;
     return mqtt::Offer::dropped_queue_full;  // bounded, also for sleeping clients
   }
-  state_->queued_bytes += item.message->payload_size();
-  state_->queue.push_back(std::move(item));
   pump(out);
   maybe_sleep_again(out);
   // The new item is last in the queue: it is still queued iff the queue is not empty.
@@ -66,7 +58,7 @@ void GatewaySession::pump(Actions& out) {
       drop_queued(out);  // no topic id left for this client
       continue;
     }
-    mqtt::Outgoing item = pop_queued(*state_);
+    mqtt::Outgoing item = state_->pop_queued();
     if (item.qos == 0) {
       transmit(item, *ref, false, out);
       continue;
@@ -303,7 +295,7 @@ void GatewaySession::changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgo
 }
 
 void GatewaySession::drop_queued(Actions& out) {
-  changed(mqtt::OutboundChanged::Kind::completed, pop_queued(*state_), out);
+  changed(mqtt::OutboundChanged::Kind::completed, state_->pop_queued(), out);
   ++stats_.dropped;
 }
 
