@@ -63,13 +63,9 @@ void configure_sn_listener(const config::Config& c, broker::SnGatewayOptions& op
     return;
   }
   auto settings = std::make_shared<const gateway::UpstreamSettings>(upstream_settings(c.gateway));
-  auto limits = options.limits;
-  auto predefined = options.predefined;
-  options.make_client = [settings, limits, predefined](broker::Shard& shard, broker::SnGateway& gw,
-                                                       transports::DatagramPeer peer,
-                                                       std::optional<sn::Forwarder> via) {
-    return std::make_unique<gateway::TransparentClient>(shard, gw, peer, std::move(via), limits,
-                                                        predefined, settings);
+  options.make_client = [settings](broker::SnGateway& gw, transports::DatagramPeer peer,
+                                   std::optional<sn::Forwarder> via) {
+    return std::make_unique<gateway::TransparentClient>(gw, peer, std::move(via), settings);
   };
 }
 

@@ -42,7 +42,8 @@ class Client {
   virtual std::uint16_t keep_alive() const = 0;
   /// Bytes queued for the peer and not yet handed to the transport.
   virtual std::size_t pending_bytes() const = 0;
-  virtual const transports::LinkInfo& link_info() const = 0;
+  /// Transport and peer address, for logs.
+  virtual transports::LinkInfo link_info() const = 0;
 
   /// Reserves the place of an inbound QoS>0 PUBLISH's acknowledgement; acks leave in
   /// the order their PUBLISHes arrived [MQTT-4.6.0-2] even when commits finish unordered.

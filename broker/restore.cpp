@@ -108,7 +108,7 @@ void Broker::restore() {
   v.topic = [&](storage::TopicRecord&& t) {
     auto it = sessions.find(t.client_id);
     if (it != sessions.end()) {
-      it->second->state.sn_topic_ids.emplace_back(t.topic_id, std::move(t.topic));
+      it->second->state.sn_topic_ids.restore(t.topic_id, t.topic);
     }
   };
   persistence_.continue_after(store->restore(v));

@@ -19,10 +19,7 @@ class SnGateway;
 
 class SnClient : public Client, public transports::WheelTimers {
  public:
-  SnClient(Shard& shard, SnGateway& gateway, transports::DatagramPeer peer,
-           std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
-           std::shared_ptr<const sn::PredefinedTopics> predefined);
-
+  SnClient(SnGateway& gateway, transports::DatagramPeer peer, std::optional<sn::Forwarder> via);
   ~SnClient() override = default;
   void start();
   void on_datagram(std::span<const std::uint8_t> datagram);
@@ -38,7 +35,11 @@ class SnClient : public Client, public transports::WheelTimers {
   mqtt::Version version() const override { return mqtt::Version::v3_1_1; }
   std::uint16_t keep_alive() const override { return session_.keep_alive(); }
   std::size_t pending_bytes() const override { return 0; }
-  const transports::LinkInfo& link_info() const override { return info_; }
+  transports::LinkInfo link_info() const override;
+
+  const transports::DatagramPeer& peer() const { return peer_; }
+  /// The wireless node id behind a forwarder; empty when the client talks directly.
+  std::string_view node_id() const;
 
  protected:
   /// What the gateway session hands over: by default the shard's (integrated gateway);
@@ -49,21 +50,23 @@ class SnClient : public Client, public transports::WheelTimers {
   virtual void on_sn_closed() {}
   /// accept() without a broker Session: `state` is the caller's, kept until closed.
   void accept_state(mqtt::SessionState& state);
-  Shard& shard() { return shard_; }
+  Shard& shard();
 
  private:
   void output_released() override;
+  /// Where the session writes: a scratch Actions lent by the gateway until
+  /// after_actions() has carried it out (nested calls add to the same one).
+  sn::Actions& actions();
   void after_actions();
   void handle(sn::Event& event);
   void on_wheel_timer(std::uint8_t kind) override;
 
-  Shard& shard_;
   SnGateway& gateway_;
   transports::DatagramPeer peer_;
-  transports::LinkInfo info_;
   sn::GatewaySession session_;
-  sn::Actions actions_;
-  std::vector<std::string> held_;  // datagrams waiting for a durability hold to end
+  std::unique_ptr<sn::Actions> actions_;
+  /// Datagrams waiting for a durability hold to end; null when none (the usual case).
+  std::unique_ptr<std::vector<std::string>> held_;
   bool handling_ = false;
   bool closed_ = false;
 };

@@ -8,9 +8,38 @@ namespace ferry::broker {
 
 SnGateway::SnGateway(Shard& shard, std::unique_ptr<transports::DatagramSocket> socket,
                      SnGatewayOptions options)
-    : shard_(shard), socket_(std::move(socket)), options_(std::move(options)) {}
+    : shard_(shard),
+      socket_(std::move(socket)),
+      options_(std::move(options)),
+      context_{options_.limits, options_.predefined, {}} {}
 
 SnGateway::~SnGateway() = default;
+
+std::size_t SnGateway::KeyHash::operator()(const Key& k) const {
+  return transports::DatagramPeerHash{}(k.peer) ^ std::hash<std::string_view>{}(k.node_id);
+}
+
+std::size_t SnGateway::KeyHash::operator()(const SnClient* c) const {
+  return (*this)(Key{c->peer(), c->node_id()});
+}
+
+bool SnGateway::KeyEqual::operator()(const Key& a, const SnClient* b) const {
+  return a.peer == b->peer() && a.node_id == b->node_id();
+}
+
+std::unique_ptr<sn::Actions> SnGateway::lend_actions() {
+  if (spare_actions_.empty()) {
+    return std::make_unique<sn::Actions>();
+  }
+  std::unique_ptr<sn::Actions> actions = std::move(spare_actions_.back());
+  spare_actions_.pop_back();
+  return actions;
+}
+
+void SnGateway::give_back(std::unique_ptr<sn::Actions> actions) {
+  actions->clear();  // keeps the capacity for the next client
+  spare_actions_.push_back(std::move(actions));
+}
 
 void SnGateway::start() {
   socket_->start([this](auto datagram, const auto& from) { on_datagram(datagram, from); });
@@ -29,8 +58,11 @@ void SnGateway::send(std::string_view datagram, const transports::DatagramPeer& 
   socket_->send_to(datagram, to);
 }
 
-void SnGateway::forget(const transports::DatagramPeer& peer, const std::string& node_id) {
-  clients_.erase(Key{peer, node_id});
+void SnGateway::forget(const SnClient& client) {
+  auto it = clients_.find(Key{client.peer(), client.node_id()});
+  if (it != clients_.end() && *it == &client) {
+    clients_.erase(it);
+  }
 }
 
 void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
@@ -40,12 +72,10 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
     ++stats_.malformed;  // dropped; other clients are not disturbed
     return;
   }
-  Key key{from, ""};
   std::optional<sn::Forwarder> via;
   sn::Decoded inner;
   const sn::Message* message = &decoded.message;
   if (const auto* wrapped = std::get_if<sn::Encapsulated>(&decoded.message)) {
-    key.node_id = wrapped->node_id;
     via = sn::Forwarder{wrapped->ctrl, wrapped->node_id};
     inner = sn::decode(wrapped->message);
     message = &inner.message;  // decode already checked the inner message
@@ -53,9 +83,9 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
   if (answer_gateway_message(*message, from, via)) {
     return;
   }
-  auto it = clients_.find(key);
+  auto it = clients_.find(Key{from, via ? std::string_view(via->node_id) : std::string_view()});
   if (it != clients_.end()) {
-    it->second->on_datagram(datagram);
+    (*it)->on_datagram(datagram);
     return;
   }
   bool minus_one = false;
@@ -81,7 +111,7 @@ void SnGateway::on_datagram(std::span<const std::uint8_t> datagram,
     ++stats_.unexpected;
     return;
   }
-  new_client(std::move(key), std::move(via), datagram);
+  new_client(from, std::move(via), datagram);
 }
 
 /// SEARCHGW is answered with GWINFO [MQTT-SN 6.1]; ADVERTISE and GWINFO of other
@@ -103,14 +133,13 @@ bool SnGateway::answer_gateway_message(const sn::Message& message,
          std::holds_alternative<sn::Gwinfo>(message);
 }
 
-void SnGateway::new_client(Key key, std::optional<sn::Forwarder> via,
+void SnGateway::new_client(const transports::DatagramPeer& from, std::optional<sn::Forwarder> via,
                            std::span<const std::uint8_t> datagram) {
-  std::unique_ptr<SnClient> client =
-      options_.make_client ? options_.make_client(shard_, *this, key.peer, std::move(via))
-                           : std::make_unique<SnClient>(shard_, *this, key.peer, std::move(via),
-                                                        options_.limits, options_.predefined);
+  std::unique_ptr<SnClient> client = options_.make_client
+                                         ? options_.make_client(*this, from, std::move(via))
+                                         : std::make_unique<SnClient>(*this, from, std::move(via));
   SnClient& ref = *client;
-  clients_[key] = &ref;
+  clients_.insert(&ref);
   shard_.add_client(std::move(client));
   ref.start();
   ref.on_datagram(datagram);

@@ -8,7 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "protocol/sn/gateway_session.hpp"
 #include "transports/address_filter.hpp"
@@ -23,7 +24,7 @@ class SnGateway;
 
 /// Makes the driver of a new MQTT-SN client (the standalone transparent gateway's).
 using SnClientFactory = std::function<std::unique_ptr<SnClient>(
-    Shard&, SnGateway&, transports::DatagramPeer, std::optional<sn::Forwarder>)>;
+    SnGateway&, transports::DatagramPeer, std::optional<sn::Forwarder>)>;
 
 struct SnGatewayOptions {
   std::uint8_t gateway_id = 1;
@@ -57,26 +58,37 @@ class SnGateway {
   const SnGatewayStats& stats() const { return stats_; }
 
   // For SnClient.
+  Shard& shard() { return shard_; }
+  sn::GatewayContext& context() { return context_; }
   void send(std::string_view datagram, const transports::DatagramPeer& to);
-  /// `node_id` is empty for a client that talks to the gateway directly.
-  void forget(const transports::DatagramPeer& peer, const std::string& node_id);
+  void forget(const SnClient& client);
+  /// A cleared scratch Actions for a client's session, and its return once carried out.
+  std::unique_ptr<sn::Actions> lend_actions();
+  void give_back(std::unique_ptr<sn::Actions> actions);
 
  private:
+  /// A client is known by its address and, behind a forwarder, its wireless node id.
   struct Key {
-    transports::DatagramPeer peer;
-    std::string node_id;  // wireless node behind a forwarder; empty when direct
-    bool operator==(const Key&) const = default;
+    const transports::DatagramPeer& peer;
+    std::string_view node_id;  // empty when the client talks to the gateway directly
   };
+  /// The clients are the set's keys (no copy of their addresses): lookups by Key.
   struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      return transports::DatagramPeerHash{}(k.peer) ^ std::hash<std::string>{}(k.node_id);
-    }
+    using is_transparent = void;
+    std::size_t operator()(const Key& k) const;
+    std::size_t operator()(const SnClient* c) const;
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(const Key& a, const SnClient* b) const;
+    bool operator()(const SnClient* a, const Key& b) const { return (*this)(b, a); }
+    bool operator()(const SnClient* a, const SnClient* b) const { return a == b; }
   };
 
   void on_datagram(std::span<const std::uint8_t> datagram, const transports::DatagramPeer& from);
   bool answer_gateway_message(const sn::Message& message, const transports::DatagramPeer& from,
                               const std::optional<sn::Forwarder>& via);
-  void new_client(Key key, std::optional<sn::Forwarder> via,
+  void new_client(const transports::DatagramPeer& from, std::optional<sn::Forwarder> via,
                   std::span<const std::uint8_t> datagram);
   void advertise();
   bool admitted(const transports::DatagramPeer& from);
@@ -84,7 +96,9 @@ class SnGateway {
   Shard& shard_;
   std::unique_ptr<transports::DatagramSocket> socket_;
   SnGatewayOptions options_;
-  std::unordered_map<Key, SnClient*, KeyHash> clients_;
+  sn::GatewayContext context_;
+  std::unordered_set<SnClient*, KeyHash, KeyEqual> clients_;
+  std::vector<std::unique_ptr<sn::Actions>> spare_actions_;
   std::unique_ptr<transports::Timer> advertise_timer_;
   SnGatewayStats stats_;
 };

@@ -36,7 +36,7 @@ class StreamClient final : public Client,
   mqtt::Version version() const override { return connection_.version(); }
   std::uint16_t keep_alive() const override { return connection_.keep_alive(); }
   std::size_t pending_bytes() const override { return actions_.bytes.size(); }
-  const transports::LinkInfo& link_info() const override { return link_->info(); }
+  transports::LinkInfo link_info() const override { return link_->info(); }
 
  private:
   void output_released() override;

@@ -58,7 +58,7 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   mqtt::Version version() const override { return mqtt::Version::v5; }
   std::uint16_t keep_alive() const override { return 0; }
   std::size_t pending_bytes() const override { return upstream_->pending_bytes(); }
-  const transports::LinkInfo& link_info() const override { return info_; }
+  transports::LinkInfo link_info() const override { return info_; }
 
   // UpstreamHandler
   void on_upstream_connected(bool session_present) override;

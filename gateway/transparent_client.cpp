@@ -17,14 +17,10 @@ std::uint64_t publish_tag(std::uint8_t qos, std::uint16_t packet_id) {
 
 }  // namespace
 
-TransparentClient::TransparentClient(broker::Shard& shard, broker::SnGateway& gateway,
-                                     transports::DatagramPeer peer,
+TransparentClient::TransparentClient(broker::SnGateway& gateway, transports::DatagramPeer peer,
                                      std::optional<sn::Forwarder> via,
-                                     const sn::GatewayLimits& limits,
-                                     std::shared_ptr<const sn::PredefinedTopics> predefined,
                                      std::shared_ptr<const UpstreamSettings> settings)
-    : SnClient(shard, gateway, peer, std::move(via), limits, std::move(predefined)),
-      settings_(std::move(settings)) {}
+    : SnClient(gateway, peer, std::move(via)), settings_(std::move(settings)) {}
 
 TransparentClient::~TransparentClient() = default;
 

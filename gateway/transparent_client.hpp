@@ -32,9 +32,8 @@ struct UpstreamSettings {
 
 class TransparentClient final : public broker::SnClient, public UpstreamHandler {
  public:
-  TransparentClient(broker::Shard& shard, broker::SnGateway& gateway, transports::DatagramPeer peer,
-                    std::optional<sn::Forwarder> via, const sn::GatewayLimits& limits,
-                    std::shared_ptr<const sn::PredefinedTopics> predefined,
+  TransparentClient(broker::SnGateway& gateway, transports::DatagramPeer peer,
+                    std::optional<sn::Forwarder> via,
                     std::shared_ptr<const UpstreamSettings> settings);
   ~TransparentClient() override;
 

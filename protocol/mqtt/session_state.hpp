@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "protocol/mqtt/message.hpp"
+#include "protocol/sn/topic_registry.hpp"
 
 namespace ferry::mqtt {
 
@@ -34,10 +35,9 @@ struct SessionState {
   std::size_t queued_bytes = 0;
   std::unordered_set<std::uint16_t> inbound_qos2;  // PUBREC sent, PUBREL not yet received
   std::uint16_t last_packet_id = 0;
-  /// MQTT-SN only: the topic ids the client knows (registered by it, or by the gateway and
-  /// accepted) [MQTT-SN 6.5]. They belong to the session: a reconnect with CleanSession 0,
-  /// or a restart, gives them back to the gateway session.
-  std::vector<std::pair<std::uint16_t, std::string>> sn_topic_ids;
+  /// MQTT-SN only: the client's topic ids [MQTT-SN 6.5]. They belong to the session: a
+  /// reconnect with CleanSession 0, or a restart, gives back the confirmed ones.
+  sn::TopicRegistry sn_topic_ids;
 
   /// Appends `item` to the queue unless that would pass `max_messages` or `max_bytes`
   /// (offline and slow sessions, MQTT-SN sleepers): false and `item` untouched if so.

@@ -7,23 +7,23 @@
 
 namespace ferry::sn {
 
-void PendingTopicIds::put(std::uint16_t msg_id, std::uint16_t topic_id) {
-  for (auto& [msg, topic] : entries_) {
-    if (msg == msg_id) {
-      topic = topic_id;
+void PendingTopicIds::put(For answer, std::uint16_t msg_id, std::uint16_t topic_id) {
+  for (Entry& e : entries_) {
+    if (e.answer == answer && e.msg_id == msg_id) {
+      e.topic_id = topic_id;
       return;
     }
   }
-  entries_.emplace_back(msg_id, topic_id);
+  entries_.push_back(Entry{answer, msg_id, topic_id});
 }
 
-std::uint16_t PendingTopicIds::take(std::uint16_t msg_id) {
+std::uint16_t PendingTopicIds::take(For answer, std::uint16_t msg_id) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].first == msg_id) {
-      std::uint16_t topic = entries_[i].second;
+    if (entries_[i].answer == answer && entries_[i].msg_id == msg_id) {
+      std::uint16_t topic = entries_[i].topic_id;
       entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
       if (entries_.empty()) {
-        std::vector<std::pair<std::uint16_t, std::uint16_t>>().swap(entries_);
+        std::vector<Entry>().swap(entries_);
       }
       return topic;
     }
@@ -31,16 +31,11 @@ std::uint16_t PendingTopicIds::take(std::uint16_t msg_id) {
   return 0;
 }
 
-GatewaySession::GatewaySession(const GatewayLimits& limits,
-                               std::shared_ptr<const PredefinedTopics> predefined,
-                               std::optional<Forwarder> via)
-    : limits_(limits),
-      predefined_(std::move(predefined)),
-      via_(via ? std::make_unique<Forwarder>(std::move(*via)) : nullptr),
-      registry_(limits.max_topics) {}
+GatewaySession::GatewaySession(GatewayContext& context, std::optional<Forwarder> via)
+    : context_(&context), via_(via ? std::make_unique<Forwarder>(std::move(*via)) : nullptr) {}
 
 void GatewaySession::start(Actions& out) {
-  out.add(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
+  out.add(StartTimer{TimerKind::connect, limits().connect_timeout_ms});
 }
 
 bool GatewaySession::connected() const {
@@ -51,7 +46,7 @@ void GatewaySession::on_datagram(std::span<const std::uint8_t> datagram, Actions
   if (phase_ == Phase::closing) {
     return;
   }
-  ++stats_.datagrams_in;
+  ++context_->stats.datagrams_in;
   Decoded decoded = decode(datagram);
   if (decoded.ok()) {
     if (auto* wrapped = std::get_if<Encapsulated>(&decoded.message)) {
@@ -59,7 +54,7 @@ void GatewaySession::on_datagram(std::span<const std::uint8_t> datagram, Actions
     }
   }
   if (!decoded.ok()) {
-    ++stats_.malformed;
+    ++context_->stats.malformed;
     return;
   }
   activity_ = true;
@@ -67,7 +62,7 @@ void GatewaySession::on_datagram(std::span<const std::uint8_t> datagram, Actions
 }
 
 void GatewaySession::unexpected() {
-  ++stats_.unexpected;
+  ++context_->stats.unexpected;
 }
 
 // One flat switch per state group reads better than a table of handlers; hence the length.
@@ -142,7 +137,7 @@ void GatewaySession::handle_connect(Connect&& connect, Actions& out) {
     phase_ = Phase::awaiting_will_topic;
     emit(Willtopicreq{}, out);
     if (accepted_) {
-      out.add(StartTimer{TimerKind::connect, limits_.connect_timeout_ms});
+      out.add(StartTimer{TimerKind::connect, limits().connect_timeout_ms});
     }
     return;
   }
@@ -212,9 +207,7 @@ void GatewaySession::accept(mqtt::SessionState& state, bool /*session_present*/,
   now_ = now;
   accepted_ = true;
   phase_ = Phase::active;
-  for (const auto& [id, name] : state.sn_topic_ids) {
-    registry_.restore(id, name);  // the session's ids: no REGISTER needed for them
-  }
+  state.sn_topic_ids.drop_unconfirmed();  // the session's ids: no REGISTER needed for them
   emit(Connack{ReturnCode::accepted}, out);
   start_keep_alive(out);
   retries_ = 0;
@@ -340,6 +333,9 @@ void GatewaySession::close(mqtt::Reason reason, Actions& out) {
 
 mqtt::SessionState* GatewaySession::detach() {
   mqtt::SessionState* state = state_;
+  if (state) {
+    state->sn_topic_ids.drop_unconfirmed();  // gateway REGISTERs the client never answered
+  }
   state_ = nullptr;
   return state;
 }
@@ -347,19 +343,19 @@ mqtt::SessionState* GatewaySession::detach() {
 void GatewaySession::emit(const Message& message, Actions& out) {
   std::string datagram;
   if (!encode(message, datagram)) {
-    ++stats_.dropped;
+    ++context_->stats.dropped;
     return;
   }
   if (via_) {
     std::string wrapped;
     if (!encapsulate(via_->ctrl, via_->node_id, datagram, wrapped)) {
-      ++stats_.dropped;
+      ++context_->stats.dropped;
       return;
     }
     datagram.swap(wrapped);
   }
   out.datagrams.push_back(std::move(datagram));
-  ++stats_.datagrams_out;
+  ++context_->stats.datagrams_out;
 }
 
 ReturnCode return_code_for(mqtt::Reason reason) {

@@ -125,25 +125,39 @@ struct GatewayStats {
   std::uint64_t dropped = 0;          // outbound messages given up (expired, too large, refused)
 };
 
-/// msg id -> topic id for the few requests awaiting the broker's answer: a small vector,
-/// freed when it empties (most clients have nothing outstanding; an idle client's memory
-/// is a benchmark target).
+/// What the sessions of one gateway share: its limits, its predefined topic ids, and the
+/// counters they add to. Kept once per gateway, not per client (an idle client's memory
+/// is a benchmark target); it must outlive the sessions.
+struct GatewayContext {
+  GatewayLimits limits;
+  std::shared_ptr<const PredefinedTopics> predefined;  // may be null: no predefined ids
+  GatewayStats stats;
+};
+
+/// The TopicId a PUBACK or SUBACK must carry, recorded per msg id of the PUBLISH or
+/// SUBSCRIBE awaiting the broker's answer: a small vector, freed when it empties (most
+/// clients have nothing outstanding; an idle client's memory is a benchmark target).
 class PendingTopicIds {
  public:
-  void put(std::uint16_t msg_id, std::uint16_t topic_id);
+  enum class For : std::uint8_t { puback, suback };
+  void put(For answer, std::uint16_t msg_id, std::uint16_t topic_id);
   /// The topic id recorded for `msg_id` (forgotten now), or 0.
-  std::uint16_t take(std::uint16_t msg_id);
+  std::uint16_t take(For answer, std::uint16_t msg_id);
 
  private:
-  std::vector<std::pair<std::uint16_t, std::uint16_t>> entries_;
+  struct Entry {
+    For answer;
+    std::uint16_t msg_id;
+    std::uint16_t topic_id;
+  };
+  std::vector<Entry> entries_;
 };
 
 class GatewaySession {
  public:
-  /// `predefined` may be null (no predefined ids). `via` is set when the client's
-  /// datagrams arrive encapsulated by a forwarder.
-  GatewaySession(const GatewayLimits& limits, std::shared_ptr<const PredefinedTopics> predefined,
-                 std::optional<Forwarder> via = std::nullopt);
+  /// `context` outlives the session. `via` is set when the client's datagrams arrive
+  /// encapsulated by a forwarder.
+  explicit GatewaySession(GatewayContext& context, std::optional<Forwarder> via = std::nullopt);
 
   /// Emits StartTimer{connect}. Call once when the first datagram of a new client arrives,
   /// before on_datagram. Driver thread.
@@ -198,8 +212,8 @@ class GatewaySession {
   bool closing() const { return phase_ == Phase::closing; }
   const std::string& client_id() const { return client_id_; }
   std::uint16_t keep_alive() const { return keep_alive_; }
-  const GatewayStats& stats() const { return stats_; }
-  const TopicRegistry& topics() const { return registry_; }
+  /// The gateway's counters (shared by its sessions).
+  const GatewayStats& stats() const { return context_->stats; }
 
  private:
   enum class Phase : std::uint8_t {
@@ -274,8 +288,13 @@ class GatewaySession {
   void drop_queued(Actions& out);
   void drop_inflight(Actions& out);
 
-  GatewayLimits limits_;
-  std::shared_ptr<const PredefinedTopics> predefined_;
+  const GatewayLimits& limits() const { return context_->limits; }
+  const PredefinedTopics* predefined() const { return context_->predefined.get(); }
+  /// The client's topic ids (in the session state): only while a state is attached.
+  TopicRegistry& topic_ids() { return state_->sn_topic_ids; }
+  const TopicRegistry& topic_ids() const { return state_->sn_topic_ids; }
+
+  GatewayContext* context_;
   std::unique_ptr<Forwarder> via_;  // most clients are direct: no inline copy
   Phase phase_ = Phase::awaiting_connect;
   bool accepted_ = false;  // the broker accepted a CONNECT; later CONNECTs are re-connects
@@ -289,14 +308,9 @@ class GatewaySession {
   bool activity_ = false;
   std::uint8_t idle_ticks_ = 0;
 
-  TopicRegistry registry_;
   std::unique_ptr<PendingRegister> register_pending_;  // gateway REGISTER awaiting REGACK
   std::uint8_t retries_ = 0;
-  // Inbound QoS 1 PUBLISH msg id -> its TopicId field, for the PUBACK the broker asks for.
-  PendingTopicIds puback_topics_;
-  // SUBSCRIBE msg id -> TopicId to report in the SUBACK.
-  PendingTopicIds suback_topics_;
-  GatewayStats stats_;
+  PendingTopicIds answer_topic_ids_;
 };
 
 /// MQTT-SN return code for a broker reason [MQTT-SN 5.3.10].

@@ -43,10 +43,10 @@ mqtt::Publish to_mqtt(Publish&& p, std::string topic) {
 
 std::optional<std::string> GatewaySession::inbound_topic(const Publish& p) const {
   if (p.flags.topic_id_type == TopicIdType::normal) {
-    const std::string* name = registry_.name_of(p.topic_id);
+    const std::string* name = topic_ids().name_of(p.topic_id);
     return name ? std::optional<std::string>(*name) : std::nullopt;
   }
-  return topic_of(p.flags.topic_id_type, {}, p.topic_id, predefined_.get(), client_id_);
+  return topic_of(p.flags.topic_id_type, {}, p.topic_id, predefined(), client_id_);
 }
 
 /// [MQTT-SN 6.6]: an unknown topic id is answered with PUBACK "rejected: invalid topic ID".
@@ -70,7 +70,7 @@ void GatewaySession::handle_publish(Publish&& p, Actions& out) {
     return;
   }
   if (qos > 0) {
-    puback_topics_.put(p.msg_id, p.topic_id);
+    answer_topic_ids_.put(PendingTopicIds::For::puback, p.msg_id, p.topic_id);
   }
   out.add(mqtt::Deliver{to_mqtt(std::move(p), std::move(*topic))});
 }
@@ -98,7 +98,7 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
     return;
   }
   std::optional<std::string> filter =
-      topic_of(s.flags.topic_id_type, s.topic_name, s.topic_id, predefined_.get(), client_id_);
+      topic_of(s.flags.topic_id_type, s.topic_name, s.topic_id, predefined(), client_id_);
   if (!filter) {
     emit(Suback{granted, s.topic_id, s.msg_id, ReturnCode::invalid_topic_id}, out);
     return;
@@ -118,7 +118,7 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
     }
     reported = *id;
   }
-  suback_topics_.put(s.msg_id, reported);
+  answer_topic_ids_.put(PendingTopicIds::For::suback, s.msg_id, reported);
   mqtt::Subscribe subscribe;
   subscribe.packet_id = s.msg_id;
   subscribe.topics.push_back(
@@ -128,7 +128,7 @@ void GatewaySession::handle_subscribe(Subscribe&& s, Actions& out) {
 
 void GatewaySession::handle_unsubscribe(Unsubscribe&& u, Actions& out) {
   std::optional<std::string> filter =
-      topic_of(u.flags.topic_id_type, u.topic_name, u.topic_id, predefined_.get(), client_id_);
+      topic_of(u.flags.topic_id_type, u.topic_name, u.topic_id, predefined(), client_id_);
   if (!filter || !mqtt::valid_topic_filter(*filter)) {
     emit(Unsuback{u.msg_id}, out);  // nothing that could be subscribed: nothing to remove
     return;
@@ -181,7 +181,7 @@ void GatewaySession::send(const mqtt::Packet& packet, Actions& out) {
   } else if (const auto* rec = std::get_if<mqtt::Pubrec>(&packet)) {
     send_ack(rec->packet_id, rec->reason, true, out);
   } else if (const auto* sub = std::get_if<mqtt::Suback>(&packet)) {
-    std::uint16_t topic_id = suback_topics_.take(sub->packet_id);
+    std::uint16_t topic_id = answer_topic_ids_.take(PendingTopicIds::For::suback, sub->packet_id);
     mqtt::Reason reason = sub->reasons.empty() ? mqtt::Reason::unspecified_error : sub->reasons[0];
     Flags granted;
     ReturnCode rc = ReturnCode::accepted;
@@ -204,7 +204,7 @@ void GatewaySession::send(const mqtt::Packet& packet, Actions& out) {
 /// reason in PUBREC, so a refused QoS 2 PUBLISH is answered with a PUBACK and a code.
 void GatewaySession::send_ack(std::uint16_t packet_id, mqtt::Reason reason, bool qos2,
                               Actions& out) {
-  std::uint16_t topic_id = puback_topics_.take(packet_id);
+  std::uint16_t topic_id = answer_topic_ids_.take(PendingTopicIds::For::puback, packet_id);
   ReturnCode rc = return_code_for(reason);
   if (qos2 && rc == ReturnCode::accepted) {
     if (state_) {

@@ -16,18 +16,18 @@ mqtt::Offer GatewaySession::publish(mqtt::Outgoing item, mqtt::Clock::time_point
                                     Actions& out) {
   now_ = now;
   if (item.message->expired(now)) {
-    ++stats_.dropped;
+    ++context_->stats.dropped;
     return mqtt::Offer::dropped_expired;
   }
   std::size_t overhead = publish_overhead + (via_ ? 3 + via_->node_id.size() : 0);
-  if (item.message->payload_size() + overhead > limits_.max_datagram) {
-    ++stats_.dropped;
+  if (item.message->payload_size() + overhead > limits().max_datagram) {
+    ++context_->stats.dropped;
     return mqtt::Offer::dropped_too_large;
   }
   if (!state_ || phase_ == Phase::closing ||
-      !state_->queue_bounded(std::move(item), limits_.max_queued_messages,
-                             limits_.max_queued_bytes)) {
-    ++stats_.dropped;
+      !state_->queue_bounded(std::move(item), limits().max_queued_messages,
+                             limits().max_queued_bytes)) {
+    ++context_->stats.dropped;
     return mqtt::Offer::dropped_queue_full;  // bounded, also for sleeping clients
   }
   pump(out);
@@ -76,7 +76,7 @@ void GatewaySession::pump(Actions& out) {
 
 /// Gateway-initiated REGISTER [MQTT-SN 6.10]: the id counts as known only after REGACK.
 bool GatewaySession::start_register(const std::string& topic, Actions& out) {
-  std::optional<std::uint16_t> id = registry_.assign(topic, false);
+  std::optional<std::uint16_t> id = topic_ids().assign(topic, false, limits().max_topics);
   if (!id) {
     return false;
   }
@@ -92,11 +92,11 @@ bool GatewaySession::start_register(const std::string& topic, Actions& out) {
 /// [MQTT-SN 5.4.16]), then a predefined id, then a short topic name [MQTT-SN 6.7].
 std::optional<GatewaySession::TopicRef> GatewaySession::outbound_topic(
     const std::string& topic) const {
-  if (auto id = registry_.confirmed_id(topic)) {
+  if (auto id = topic_ids().confirmed_id(topic)) {
     return TopicRef{TopicIdType::normal, *id};
   }
-  if (predefined_) {
-    if (auto id = predefined_->id_of(client_id_, topic)) {
+  if (const PredefinedTopics* table = predefined()) {
+    if (auto id = table->id_of(client_id_, topic)) {
       return TopicRef{TopicIdType::predefined, *id};
     }
   }
@@ -155,7 +155,7 @@ void GatewaySession::resend_outstanding(Actions& out) {
 }
 
 void GatewaySession::arm_retry(Actions& out) {
-  out.add(StartTimer{TimerKind::retry, limits_.retry_ms});
+  out.add(StartTimer{TimerKind::retry, limits().retry_ms});
 }
 
 void GatewaySession::on_retry(Actions& out) {
@@ -165,11 +165,11 @@ void GatewaySession::on_retry(Actions& out) {
   if (!register_pending_ && (!state_ || state_->inflight.empty())) {
     return;  // acknowledged meanwhile
   }
-  if (++retries_ > limits_.max_retries) {
+  if (++retries_ > limits().max_retries) {
     close(mqtt::Reason::keep_alive_timeout, out);  // [MQTT-SN 6.13]: the client is lost
     return;
   }
-  ++stats_.retransmissions;
+  ++context_->stats.retransmissions;
   resend_outstanding(out);
 }
 
@@ -184,10 +184,10 @@ void GatewaySession::handle_regack(const Regack& ack, Actions& out) {
   PendingRegister reg = std::move(*register_pending_);
   register_pending_.reset();
   if (ack.return_code == ReturnCode::accepted) {
-    registry_.confirm(reg.topic_id);
+    topic_ids().confirm(reg.topic_id);
     remember_topic(reg.topic_id, out);
   } else {
-    registry_.erase(reg.topic_id);  // refused: the message waiting for it is dropped
+    topic_ids().erase(reg.topic_id);  // refused: the message waiting for it is dropped
     if (!state_->inflight.empty() && state_->inflight.front().message->topic == reg.topic) {
       drop_inflight(out);
     } else if (!state_->queue.empty() && state_->queue.front().message->topic == reg.topic) {
@@ -210,7 +210,7 @@ void GatewaySession::handle_puback(const Puback& ack, Actions& out) {
                state_->inflight.front().packet_id == ack.msg_id && ack.msg_id != 0;
   if (ack.return_code == ReturnCode::invalid_topic_id) {
     if (front) {
-      if (auto id = registry_.confirmed_id(state_->inflight.front().message->topic)) {
+      if (auto id = topic_ids().confirmed_id(state_->inflight.front().message->topic)) {
         forget_topic(*id, out);
       }
     } else {
@@ -229,7 +229,7 @@ void GatewaySession::handle_puback(const Puback& ack, Actions& out) {
     return;
   }
   if (ack.return_code != ReturnCode::accepted) {
-    ++stats_.dropped;
+    ++context_->stats.dropped;
   }
   release_front(out);
 }
@@ -260,8 +260,8 @@ void GatewaySession::handle_pubcomp(const Pubcomp& ack, Actions& out) {
 }
 
 std::optional<std::uint16_t> GatewaySession::register_topic(const std::string& name, Actions& out) {
-  bool known = registry_.confirmed_id(name).has_value();
-  std::optional<std::uint16_t> id = registry_.assign(name);
+  bool known = topic_ids().confirmed_id(name).has_value();
+  std::optional<std::uint16_t> id = topic_ids().assign(name, true, limits().max_topics);
   if (id && !known) {
     remember_topic(*id, out);
   }
@@ -269,20 +269,19 @@ std::optional<std::uint16_t> GatewaySession::register_topic(const std::string& n
 }
 
 void GatewaySession::remember_topic(std::uint16_t id, Actions& out) {
-  const std::string* name = registry_.name_of(id);
-  if (!state_ || !name) {
-    return;
+  if (const std::string* name = topic_ids().name_of(id)) {
+    out.add(TopicIdChanged{id, *name, true});
   }
-  auto& ids = state_->sn_topic_ids;
-  std::erase_if(ids, [&](const auto& entry) { return entry.first == id || entry.second == *name; });
-  ids.emplace_back(id, *name);
-  out.add(TopicIdChanged{id, *name, true});
 }
 
 void GatewaySession::forget_topic(std::uint16_t id, Actions& out) {
-  registry_.erase(id);
-  if (state_ && std::erase_if(state_->sn_topic_ids,
-                              [id](const auto& entry) { return entry.first == id; }) > 0) {
+  const std::string* name = topic_ids().name_of(id);
+  if (!name) {
+    return;
+  }
+  bool confirmed = topic_ids().confirmed_id(*name) == id;  // only those are kept for later
+  topic_ids().erase(id);
+  if (confirmed) {
     out.add(TopicIdChanged{id, {}, false});
   }
 }
@@ -296,13 +295,13 @@ void GatewaySession::changed(mqtt::OutboundChanged::Kind kind, const mqtt::Outgo
 
 void GatewaySession::drop_queued(Actions& out) {
   changed(mqtt::OutboundChanged::Kind::completed, state_->pop_queued(), out);
-  ++stats_.dropped;
+  ++context_->stats.dropped;
 }
 
 void GatewaySession::drop_inflight(Actions& out) {
   changed(mqtt::OutboundChanged::Kind::completed, state_->inflight.front(), out);
   state_->inflight.pop_front();
-  ++stats_.dropped;
+  ++context_->stats.dropped;
 }
 
 void GatewaySession::release_front(Actions& out) {

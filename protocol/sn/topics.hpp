@@ -1,5 +1,5 @@
-// MQTT-SN topic ids [MQTT-SN 6.5, 6.7]: the gateway-wide table of predefined ids (with
-// per-client overrides) and each client's registry of normal topic ids.
+// MQTT-SN predefined topic ids [MQTT-SN 6.7]: the gateway-wide table (with per-client
+// overrides). Each client's normal ids: topic_registry.hpp.
 #pragma once
 
 #include <cstddef>
@@ -38,45 +38,6 @@ class PredefinedTopics {
 
   Table global_;
   std::unordered_map<std::string, Table> clients_;
-};
-
-/// One client's normal topic ids [MQTT-SN 6.5]: registered by the client (REGISTER ->
-/// REGACK), assigned for a SUBSCRIBE by name, or registered by the gateway before a
-/// delivery (confirmed only once the client's REGACK accepts it). Ids run 0x0001-0xFFFE;
-/// 0x0000 and 0xFFFF are reserved [MQTT-SN 5.3.11].
-class TopicRegistry {
- public:
-  explicit TopicRegistry(std::size_t max_topics) : max_topics_(max_topics) {}
-
-  /// The id of `name`, confirming it; a new id when there is none; nullopt when full.
-  std::optional<std::uint16_t> assign(std::string_view name, bool confirmed = true);
-  /// Puts back a registration the session kept (confirmed); false if the id or the name
-  /// is taken already, or the registry is full.
-  bool restore(std::uint16_t id, std::string_view name);
-  /// Marks a gateway-registered id as known to the client.
-  void confirm(std::uint16_t id);
-  void erase(std::uint16_t id);
-
-  /// The topic for an id the client may use (confirmed or not).
-  const std::string* name_of(std::uint16_t id) const;
-  /// The id the gateway may publish with: only a confirmed one.
-  std::optional<std::uint16_t> confirmed_id(std::string_view name) const;
-  std::size_t size() const { return entries_.size(); }
-
- private:
-  struct Entry {
-    std::string name;
-    std::uint16_t id = 0;
-    bool confirmed = false;
-  };
-  std::vector<Entry>::iterator find_name(std::string_view name);
-  std::vector<Entry>::const_iterator find_id(std::uint16_t id) const;
-
-  std::size_t max_topics_;
-  // Sorted by name: a sensor has a few topics, and a flat vector costs a few dozen bytes
-  // where two hash maps cost hundreds; lookups by name (every delivery) stay O(log n).
-  std::vector<Entry> entries_;
-  std::uint16_t next_ = 1;
 };
 
 }  // namespace ferry::sn

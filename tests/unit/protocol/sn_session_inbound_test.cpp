@@ -33,7 +33,8 @@ TEST_CASE("sn session: topic ids belong to the session and come back with it", "
   std::uint16_t id = only_sent<Regack>(a).topic_id;
   REQUIRE(a.events.size() == 1);
   CHECK(std::get<TopicIdChanged>(a.events[0]) == TopicIdChanged{id, "kept/t", true});
-  CHECK(h.state.sn_topic_ids == std::vector<std::pair<std::uint16_t, std::string>>{{id, "kept/t"}});
+  using Entry = TopicRegistry::Entry;
+  CHECK(h.state.sn_topic_ids.entries() == std::vector<Entry>{{"kept/t", id, true}});
   register_topic(h, "kept/t", 2);  // known already: nothing new to keep
   CHECK(h.state.sn_topic_ids.size() == 1);
   // The client comes back (CleanSession 0, or after a restart): a new gateway session on
@@ -44,7 +45,7 @@ TEST_CASE("sn session: topic ids belong to the session and come back with it", "
   CHECK(p.topic == "kept/t");
   // An id the broker could not use is dropped from the session as well.
   Actions gone = h.feed(Puback{id, 0, ReturnCode::invalid_topic_id});
-  CHECK(h.state.sn_topic_ids.empty());
+  CHECK(h.state.sn_topic_ids.size() == 0);
   REQUIRE(gone.events.size() == 1);
   CHECK(std::get<TopicIdChanged>(gone.events[0]) == TopicIdChanged{id, "", false});
 }

@@ -136,12 +136,17 @@ struct Harness {
   GatewayLimits limits;
   std::shared_ptr<PredefinedTopics> predefined = std::make_shared<PredefinedTopics>();
   std::optional<Forwarder> via;
+  GatewayContext context;  // built from the fields above by create()
   std::unique_ptr<GatewaySession> session;
   mqtt::SessionState state;
   mqtt::Clock::time_point now = mqtt::Clock::now();
 
   Harness() { limits.retry_ms = 5000; }
-  void create() { session = std::make_unique<GatewaySession>(limits, predefined, via); }
+  void create() {
+    context.limits = limits;
+    context.predefined = predefined;
+    session = std::make_unique<GatewaySession>(context, via);
+  }
 
   Actions start() {
     create();
