@@ -44,6 +44,11 @@ class Client {
   virtual std::size_t pending_bytes() const = 0;
   /// Transport and peer address, for logs.
   virtual transports::LinkInfo link_info() const = 0;
+  /// The client identifier once CONNECT is seen (or the one the broker assigned), for the
+  /// session directory and logs. Kept by the drivers: an MQTT-SN client's gateway
+  /// session holds it already (an idle client's memory is a benchmark target).
+  virtual const std::string& client_id() const = 0;
+  virtual void set_client_id(std::string id) = 0;
 
   /// Reserves the place of an inbound QoS>0 PUBLISH's acknowledgement; acks leave in
   /// the order their PUBLISHes arrived [MQTT-4.6.0-2] even when commits finish unordered.
@@ -59,7 +64,6 @@ class Client {
 
   Session* session = nullptr;
   std::uint64_t serial = 0;  // distinguishes clients across pointer reuse
-  std::string client_id;     // once CONNECT is seen, for logs
   /// Set when the client ended with a DISCONNECT packet: its reason (will handling).
   std::optional<mqtt::Reason> client_disconnect;
   /// Why the connection is closing, for the log line.

@@ -85,9 +85,9 @@ void Shard::handle_connect(Client& client, mqtt::Connect&& connect) {
   }
   SessionLocation proposed{index_, broker_.new_session_id(), false};
   bool inserted = false;
-  SessionLocation found = broker_.claim_session(client.client_id, proposed, inserted);
+  SessionLocation found = broker_.claim_session(client.client_id(), proposed, inserted);
   if (inserted) {
-    Session& session = create_session(client.client_id, proposed.session);
+    Session& session = create_session(client.client_id(), proposed.session);
     attach(client, session, false, std::move(connect), std::move(props));
     return;
   }
@@ -104,16 +104,17 @@ void Shard::handle_connect(Client& client, mqtt::Connect&& connect) {
 
 bool Shard::assign_client_id(Client& client, mqtt::Connect& connect, mqtt::Properties& props) {
   if (!connect.client_id.empty()) {
-    client.client_id = connect.client_id;
+    client.set_client_id(connect.client_id);
     return true;
   }
   if (!connect.clean_start && connect.version != mqtt::Version::v5) {
     client.refuse(mqtt::Reason::client_identifier_not_valid);  // [MQTT-3.1.3-8]
     return false;
   }
-  client.client_id = fmt::format("ferry-{:016x}", broker_.new_session_id() * 0x9E3779B97F4A7C15ULL);
+  client.set_client_id(
+      fmt::format("ferry-{:016x}", broker_.new_session_id() * 0x9E3779B97F4A7C15ULL));
   if (connect.version == mqtt::Version::v5) {
-    props.assigned_client_identifier = client.client_id;  // [MQTT-3.2.2-16]
+    props.assigned_client_identifier = client.client_id();  // [MQTT-3.2.2-16]
   }
   return true;
 }

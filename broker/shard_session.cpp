@@ -47,7 +47,7 @@ void Shard::attach(Client& client, Session& session, bool present, mqtt::Connect
   client.session = &session;
   persist_attached(session);
   spdlog::info("connect client={} peer={} transport={} version={} clean={} keepalive={} present={}",
-               client.client_id, client.link_info().peer, client.link_info().transport,
+               client.client_id(), client.link_info().peer, client.link_info().transport,
                version_name(connect.version), connect.clean_start, client.keep_alive(), present);
   client.accept(session, present, std::move(props));
 }
@@ -163,7 +163,7 @@ void Shard::log_close(Client& client, std::error_code error) {
     how = "network";
   }
   spdlog::info("disconnect client={} peer={} by={} reason=0x{:02x} error={}",
-               client.client_id.empty() ? "-" : client.client_id, client.link_info().peer, how,
+               client.client_id().empty() ? "-" : client.client_id(), client.link_info().peer, how,
                static_cast<unsigned>(client.close_reason), error ? error.message() : "none");
 }
 

@@ -48,7 +48,7 @@ void Shard::take_over_local(Client& client, Session& session, mqtt::Connect&& co
 void Shard::take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
                              mqtt::Connect&& connect, mqtt::Properties&& props) {
   auto request = std::make_shared<TakeoverRequest>(
-      TakeoverRequest{client.serial, from, &client, client.client_id, session_id,
+      TakeoverRequest{client.serial, from, &client, client.client_id(), session_id,
                       std::move(connect), std::move(props)});
   Shard& owner = broker_.shard(from);
   std::uint32_t to = index_;

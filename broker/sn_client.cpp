@@ -130,9 +130,6 @@ void SnClient::output_released() {
 
 void SnClient::handle(sn::Event& event) {
   if (auto* deliver = std::get_if<mqtt::Deliver>(&event)) {
-    if (auto* connect = std::get_if<mqtt::Connect>(&deliver->packet)) {
-      client_id = connect->client_id;
-    }
     on_sn_packet(std::move(deliver->packet));
   } else if (auto* will = std::get_if<sn::UpdateWill>(&event)) {
     on_will_update(will->update);

@@ -36,6 +36,8 @@ class SnClient : public Client, public transports::WheelTimers {
   std::uint16_t keep_alive() const override { return session_.keep_alive(); }
   std::size_t pending_bytes() const override { return 0; }
   transports::LinkInfo link_info() const override;
+  const std::string& client_id() const override { return session_.client_id(); }
+  void set_client_id(std::string id) override { session_.set_client_id(std::move(id)); }
 
   const transports::DatagramPeer& peer() const { return peer_; }
   /// The wireless node id behind a forwarder; empty when the client talks directly.

@@ -37,6 +37,8 @@ class StreamClient final : public Client,
   std::uint16_t keep_alive() const override { return connection_.keep_alive(); }
   std::size_t pending_bytes() const override { return actions_.bytes.size(); }
   transports::LinkInfo link_info() const override { return link_->info(); }
+  const std::string& client_id() const override { return client_id_; }
+  void set_client_id(std::string id) override { client_id_ = std::move(id); }
 
  private:
   void output_released() override;
@@ -49,6 +51,7 @@ class StreamClient final : public Client,
   std::unique_ptr<transports::Link> link_;
   mqtt::Connection connection_;
   mqtt::Actions actions_;
+  std::string client_id_;
   bool handling_ = false;
   bool writing_ = false;
   bool close_after_write_ = false;

@@ -40,8 +40,8 @@ Bridge::Bridge(broker::Broker& broker, broker::Shard& shard, UpstreamAddress add
                Backoff backoff, mqtt::ClientOptions options)
     : broker_(broker),
       shard_(shard),
-      info_{transports::LinkInfo::Kind::stream, "bridge", address.to_string(), -1} {
-  client_id = "ferry-bridge-" + options.client_id;
+      info_{transports::LinkInfo::Kind::stream, "bridge", address.to_string(), -1},
+      client_id_("ferry-bridge-" + options.client_id) {
   upstream_ = std::make_unique<Upstream>(shard.loop(), std::move(address), backoff,
                                          std::move(options), *this);
 }
@@ -53,10 +53,10 @@ Bridge::~Bridge() {
 void Bridge::start() {
   mqtt::Connect connect;
   connect.version = mqtt::Version::v5;
-  connect.client_id = client_id;
+  connect.client_id = client_id_;
   connect.clean_start = false;  // its queue holds what upstream has not acknowledged
   connect.properties.session_expiry_interval = broker::never_expires;
-  connect.username = client_id;  // for allow_anonymous = false; no password checks exist
+  connect.username = client_id_;  // for allow_anonymous = false; no password checks exist
   shard_.on_packet(*this, std::move(connect));  // accept() starts the upstream link
 }
 

@@ -59,6 +59,8 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   std::uint16_t keep_alive() const override { return 0; }
   std::size_t pending_bytes() const override { return upstream_->pending_bytes(); }
   transports::LinkInfo link_info() const override { return info_; }
+  const std::string& client_id() const override { return client_id_; }
+  void set_client_id(std::string id) override { client_id_ = std::move(id); }
 
   // UpstreamHandler
   void on_upstream_connected(bool session_present) override;
@@ -80,6 +82,7 @@ class Bridge final : public broker::Client, public UpstreamHandler {
   broker::Broker& broker_;
   broker::Shard& shard_;
   transports::LinkInfo info_;
+  std::string client_id_;
   std::unique_ptr<Upstream> upstream_;
   std::set<std::string> wanted_;  // filters local sessions subscribe to
   // Filters subscribed upstream (as far as we know) -> their Subscription Identifier.

@@ -46,7 +46,6 @@ void TransparentClient::on_sn_packet(mqtt::Packet&& packet) {
 }
 
 void TransparentClient::open_upstream(mqtt::Connect&& connect) {
-  client_id = connect.client_id;
   if (upstream_ && accepted_) {
     accept_state(state_);  // CONNECT again on a live client: answer from here
     return;
@@ -113,7 +112,7 @@ void TransparentClient::unsubscribe_upstream(mqtt::Unsubscribe&& unsubscribe) {
 void TransparentClient::on_will_update(const sn::WillUpdate&) {
   // MQTT has no way to change a will on a live connection; the upstream keeps the will
   // of the CONNECT. Said in the README; the client still gets its WILL*RESP.
-  spdlog::info("gateway: will update of {} not carried upstream (transparent mode)", client_id);
+  spdlog::info("gateway: will update of {} not carried upstream (transparent mode)", client_id());
 }
 
 void TransparentClient::on_sn_closed() {

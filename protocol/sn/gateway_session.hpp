@@ -211,6 +211,8 @@ class GatewaySession {
   bool asleep() const { return phase_ == Phase::asleep; }
   bool closing() const { return phase_ == Phase::closing; }
   const std::string& client_id() const { return client_id_; }
+  /// The broker's name for the client (it assigns one to a CONNECT without).
+  void set_client_id(std::string id) { client_id_ = std::move(id); }
   std::uint16_t keep_alive() const { return keep_alive_; }
   /// The gateway's counters (shared by its sessions).
   const GatewayStats& stats() const { return context_->stats; }
