@@ -69,6 +69,11 @@ class Client {
   /// Why the connection is closing, for the log line.
   mqtt::Reason close_reason = mqtt::Reason::success;
   bool flush_scheduled = false;
+
+ protected:
+  std::uint32_t output_holds_ = 0;  // here, not below: it fills the padding
+
+ public:
   /// The connection count of the listener that accepted this client, if it is limited.
   std::shared_ptr<std::atomic<std::uint32_t>> listener_slots;
 
@@ -86,7 +91,6 @@ class Client {
  protected:
   /// Output may leave now; a driver with bytes waiting asks for a flush.
   virtual void output_released() {}
-  std::uint32_t output_holds_ = 0;
 };
 
 }  // namespace ferry::broker

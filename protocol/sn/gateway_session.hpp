@@ -298,21 +298,20 @@ class GatewaySession {
 
   GatewayContext* context_;
   std::unique_ptr<Forwarder> via_;  // most clients are direct: no inline copy
-  Phase phase_ = Phase::awaiting_connect;
-  bool accepted_ = false;  // the broker accepted a CONNECT; later CONNECTs are re-connects
   mqtt::SessionState* state_ = nullptr;
   mqtt::Clock::time_point now_{};
-
   std::string client_id_;
   std::unique_ptr<mqtt::Connect> pending_connect_;  // from CONNECT to the end of the will dialogue
+  std::unique_ptr<PendingRegister> register_pending_;  // gateway REGISTER awaiting REGACK
+  PendingTopicIds answer_topic_ids_;
+  // The small fields together (no padding between them).
   std::uint16_t keep_alive_ = 0;
   std::uint16_t sleep_duration_ = 0;
+  Phase phase_ = Phase::awaiting_connect;
+  bool accepted_ = false;  // the broker accepted a CONNECT; later CONNECTs are re-connects
   bool activity_ = false;
   std::uint8_t idle_ticks_ = 0;
-
-  std::unique_ptr<PendingRegister> register_pending_;  // gateway REGISTER awaiting REGACK
   std::uint8_t retries_ = 0;
-  PendingTopicIds answer_topic_ids_;
 };
 
 /// MQTT-SN return code for a broker reason [MQTT-SN 5.3.10].
