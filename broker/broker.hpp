@@ -35,8 +35,8 @@ struct BrokerOptions {
 /// Where a client id's session lives. `moving` while it travels between shards.
 struct SessionLocation {
   std::uint32_t shard = 0;
+  bool moving = false;  // beside `shard`: 16 bytes, one per client in the directory
   std::uint64_t session = 0;
-  bool moving = false;
 };
 
 /// A routed message and who matched it, between writing storage rows and sending.

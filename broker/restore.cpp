@@ -45,7 +45,7 @@ void Broker::restore() {
     }
     s.will_delay = r.will_delay;
     s.disconnected_at = r.disconnected_at;
-    directory_[r.client_id] = {static_cast<std::uint32_t>(shard), s.id, false};
+    directory_[r.client_id] = {.shard = static_cast<std::uint32_t>(shard), .session = s.id};
     session_info_[s.id] = {r.client_id, true};
     sessions[r.client_id] = &s;
     ++counts.sessions;

@@ -83,7 +83,7 @@ void Shard::handle_connect(Client& client, mqtt::Connect&& connect) {
   if (!assign_client_id(client, connect, props)) {
     return;
   }
-  SessionLocation proposed{index_, broker_.new_session_id(), false};
+  SessionLocation proposed{.shard = index_, .session = broker_.new_session_id()};
   bool inserted = false;
   SessionLocation found = broker_.claim_session(client.client_id(), proposed, inserted);
   if (inserted) {

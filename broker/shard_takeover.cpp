@@ -39,7 +39,7 @@ void Shard::take_over_local(Client& client, Session& session, mqtt::Connect&& co
   }
   std::string client_id = session.client_id;
   end_session(session);  // [MQTT-3.1.2-4]
-  SessionLocation location{index_, broker_.new_session_id(), false};
+  SessionLocation location{.shard = index_, .session = broker_.new_session_id()};
   broker_.set_session(client_id, location);
   attach(client, create_session(client_id, location.session), false, std::move(connect),
          std::move(props));
@@ -81,7 +81,7 @@ void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> a
   if (arriving) {
     Session& s = *arriving;
     sessions_[s.id] = std::move(arriving);
-    broker_.set_session(client_id, {index_, s.id, false});
+    broker_.set_session(client_id, {.shard = index_, .session = s.id});
     broker_.move_subscriptions(s, request.from, index_);
     session = &s;
     if (!client_alive) {
@@ -100,7 +100,7 @@ void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> a
   }
   bool present = session != nullptr;
   if (!session) {
-    SessionLocation location{index_, broker_.new_session_id(), false};
+    SessionLocation location{.shard = index_, .session = broker_.new_session_id()};
     broker_.set_session(client_id, location);
     session = &create_session(client_id, location.session);
   }
