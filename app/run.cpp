@@ -124,13 +124,16 @@ std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Conf
   // receive buffer than the kernel's default unless the listener sets one.
   transports::DatagramOptions buffers{l.receive_buffer.value_or(k_sn_receive_buffer),
                                       l.send_buffer.value_or(0)};
+  if (!l.broadcast.empty()) {
+    o.broadcast = transports::resolve_peer(l.broadcast);
+    buffers.multicast_group = o.broadcast;  // joined when it is a multicast group
+    o.searchgw_replies = std::make_shared<broker::SearchgwReplies>();
+  }
   auto sockets = transports::open_udp_group(loops, l.bind, buffers);
   std::vector<std::unique_ptr<broker::SnGateway>> gateways;
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     broker::SnGatewayOptions options = o;
-    if (i == 0 && !l.broadcast.empty()) {
-      options.broadcast = transports::resolve_peer(l.broadcast);
-    }
+    options.advertises = i == 0;
     gateways.push_back(std::make_unique<broker::SnGateway>(broker.shard(i), std::move(sockets[i]),
                                                            std::move(options)));
     gateways.back()->start();

@@ -15,6 +15,19 @@ SnGateway::SnGateway(Shard& shard, std::unique_ptr<transports::DatagramSocket> s
 
 SnGateway::~SnGateway() = default;
 
+bool SearchgwReplies::first(const transports::DatagramPeer& from,
+                            std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(recent_, [now](const auto& r) { return now - r.second > std::chrono::seconds(1); });
+  for (const auto& r : recent_) {
+    if (r.first == from) {
+      return false;
+    }
+  }
+  recent_.emplace_back(from, now);
+  return true;
+}
+
 std::size_t SnGateway::KeyHash::operator()(const Key& k) const {
   return transports::DatagramPeerHash{}(k.peer) ^ std::hash<std::string_view>{}(k.node_id);
 }
@@ -43,7 +56,7 @@ void SnGateway::give_back(std::unique_ptr<sn::Actions> actions) {
 
 void SnGateway::start() {
   socket_->start([this](auto datagram, const auto& from) { on_datagram(datagram, from); });
-  if (options_.broadcast) {
+  if (options_.broadcast && options_.advertises) {
     advertise_timer_ = std::make_unique<transports::Timer>(shard_.loop());
     advertise();
   }
@@ -120,13 +133,21 @@ bool SnGateway::answer_gateway_message(const sn::Message& message,
                                        const transports::DatagramPeer& from,
                                        const std::optional<sn::Forwarder>& via) {
   if (std::holds_alternative<sn::Searchgw>(message)) {
+    if (options_.searchgw_replies &&
+        !options_.searchgw_replies->first(from, std::chrono::steady_clock::now())) {
+      return true;  // another shard's socket got the same broadcast and answered
+    }
     std::string gwinfo = sn::encode(sn::Gwinfo{options_.gateway_id, {}});
     if (via) {  // back through the forwarder it came from [MQTT-SN 5.5]
       std::string wrapped;
       sn::encapsulate(via->ctrl, via->node_id, gwinfo, wrapped);
-      gwinfo = std::move(wrapped);
+      socket_->send_to(wrapped, from);
+      return true;
     }
     socket_->send_to(gwinfo, from);
+    if (options_.broadcast) {  // GWINFO is broadcast too, for the clients listening there
+      socket_->send_to(gwinfo, *options_.broadcast);
+    }
     return true;
   }
   return std::holds_alternative<sn::Advertise>(message) ||

@@ -3,9 +3,11 @@
 // SEARCHGW/GWINFO) and QoS -1 publishes from unconnected clients.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -26,10 +28,26 @@ class SnGateway;
 using SnClientFactory = std::function<std::unique_ptr<SnClient>(
     SnGateway&, transports::DatagramPeer, std::optional<sn::Forwarder>)>;
 
+/// One listener's gateways (one per shard) share this: a broadcast or multicast SEARCHGW
+/// reaches every shard's socket, and one GWINFO answers it.
+class SearchgwReplies {
+ public:
+  /// True for the first SEARCHGW from `from` within a second; later copies are dropped
+  /// (clients wait far longer before they search again [MQTT-SN 6.1]).
+  bool first(const transports::DatagramPeer& from, std::chrono::steady_clock::time_point now);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<transports::DatagramPeer, std::chrono::steady_clock::time_point>> recent_;
+};
+
 struct SnGatewayOptions {
   std::uint8_t gateway_id = 1;
-  std::optional<transports::DatagramPeer> broadcast;  // where ADVERTISE goes; none = off
+  /// Where ADVERTISE and GWINFO go (broadcast address or multicast group); none = off.
+  std::optional<transports::DatagramPeer> broadcast;
+  bool advertises = false;  // one gateway of a listener sends the periodic ADVERTISE
   std::uint32_t advertise_interval_s = 900;
+  std::shared_ptr<SearchgwReplies> searchgw_replies;  // shared by the listener's gateways
   sn::GatewayLimits limits;
   std::shared_ptr<const sn::PredefinedTopics> predefined;
   SnClientFactory make_client;  // empty: SnClient, a session of this broker

@@ -131,31 +131,6 @@ def sn_connected(b, client_id, **kw):
     return c
 
 
-# --- discovery ------------------------------------------------------------------------
-def test_searchgw_answered_with_gwinfo(sn_factory):
-    b = sn_factory(listener={"gateway_id": 42})
-    c = b.sn()
-    c.send(S.searchgw(radius=1))
-    m = c.expect(S.GWINFO)
-    assert m.gw_id == 42 == b.gateway_id
-    assert m.gw_add == b""  # GwAdd only when a client answers [MQTT-SN 5.4.3]
-
-
-def test_advertise_sent_to_broadcast_address(sn_factory):
-    listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    listen.bind(("127.0.0.1", 0))
-    listen.settimeout(3.0)
-    try:
-        port = listen.getsockname()[1]
-        sn_factory(listener={"gateway_id": 9, "broadcast": f"127.0.0.1:{port}",
-                             "advertise_interval_s": 1})
-        got = [S.decode(listen.recvfrom(100)[0]) for _ in range(2)]  # one at start, one 1 s on
-    finally:
-        listen.close()
-    for m in got:
-        assert (m.type, m.gw_id, m.duration) == (S.ADVERTISE, 9, 1)
-
-
 # --- connect, publish, subscribe ------------------------------------------------------
 def test_connect_ping_disconnect(sb):
     c = sn_connected(sb, "sn-basic")

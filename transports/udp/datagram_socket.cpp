@@ -98,6 +98,20 @@ class UdpSocket final : public DatagramSocket {
   }
   std::uint64_t send_failures() const override { return send_failures_; }
   unsigned short port() const { return socket_.local_endpoint().port(); }
+  /// Receives `group` if it is a multicast group, on the interface the kernel routes it
+  /// to. Every socket bound to the port then gets the group's datagrams.
+  void join(const DatagramPeer& group, const std::string& bind) {
+    udp::endpoint ep = to_endpoint(group);
+    if (!ep.address().is_multicast()) {
+      return;  // a broadcast address needs no membership
+    }
+    boost::system::error_code ec;
+    socket_.set_option(boost::asio::ip::multicast::join_group(ep.address()), ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("listener mqttsn {}: cannot join multicast group {}: {}",
+                                           bind, ep.address().to_string(), ec.message()));
+    }
+  }
   /// The kernel caps each at net.core.rmem_max / wmem_max.
   void set_buffers(const DatagramOptions& options) {
     int fd = socket_.native_handle();
@@ -160,6 +174,9 @@ std::vector<std::unique_ptr<DatagramSocket>> open_udp_group(const std::vector<Ev
     auto socket = std::make_unique<UdpSocket>(*loop, bind, ep, loops.size() > 1);
     socket->set_buffers(options);
     ep.port(socket->port());  // port 0: the others join the port the first one got
+    if (sockets.empty() && options.multicast_group) {
+      socket->join(*options.multicast_group, bind);
+    }
     sockets.push_back(std::move(socket));
   }
   return sockets;

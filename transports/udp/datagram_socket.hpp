@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,8 @@ std::unique_ptr<DatagramSocket> open_udp(EventLoop& loop, const std::string& bin
 struct DatagramOptions {
   int receive_buffer = 0;
   int send_buffer = 0;
+  /// A multicast group to receive (e.g. MQTT-SN SEARCHGW); other addresses are ignored.
+  std::optional<DatagramPeer> multicast_group;
 };
 
 /// One socket per loop on the same address (SO_REUSEPORT): the kernel hashes each peer's
