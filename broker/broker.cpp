@@ -156,8 +156,8 @@ void Broker::move_subscriptions(const Session& session, std::uint32_t from, std:
   for (const Subscription& subscription : session.subscriptions) {
     const FilterParts parts = subscription.parts();
     trie_.subscribe(parts.plain, parts.group, {to, session.id}, subscription.options);
+    trie_.unsubscribe(parts.plain, parts.group, {from, session.id});
   }
-  trie_.unsubscribe_all({from, session.id});
 }
 
 void Broker::unsubscribe_all(const Session& session, std::uint32_t shard) {
@@ -168,7 +168,6 @@ void Broker::unsubscribe_all(const Session& session, std::uint32_t shard) {
       count_filter(parts.plain, session.id, -1);
     }
   }
-  trie_.unsubscribe_all({shard, session.id});  // anything the map did not know of
 }
 
 void Broker::watch_filters(FilterObserver observer, const Session& ignored) {

@@ -10,16 +10,12 @@
 
 #include "broker/broker.hpp"
 #include "broker/session.hpp"
+#include "tests/unit/broker/broker_test_util.hpp"
 
 namespace ferry::broker {
 namespace {
 
-SubscriptionOptions qos(std::uint8_t level, std::uint32_t id = 0) {
-  SubscriptionOptions options;
-  options.qos = level;
-  options.subscription_id = id;
-  return options;
-}
+using test::qos;
 
 /// Subscribes the way Shard::subscribe_one does: session first, then the broker.
 void subscribe(Broker& broker, Session& session, std::uint32_t shard, const std::string& filter,

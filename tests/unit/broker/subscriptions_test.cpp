@@ -5,16 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include "broker/subscriptions.hpp"
+#include "tests/unit/broker/broker_test_util.hpp"
 
 namespace ferry::broker {
 namespace {
 
-SubscriptionOptions qos(std::uint8_t level, std::uint32_t id = 0) {
-  SubscriptionOptions options;
-  options.qos = level;
-  options.subscription_id = id;
-  return options;
-}
+using test::qos;
 
 std::vector<std::string> filters(const Subscriptions& subscriptions) {
   std::vector<std::string> out;
