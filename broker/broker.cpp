@@ -131,7 +131,7 @@ void Broker::execute(const RoutePlan& plan, std::uint32_t from_shard) {
   }
 }
 
-void Broker::subscribe(const std::string& filter, const std::string& group, SubscriberKey who,
+void Broker::subscribe(std::string_view filter, std::string_view group, SubscriberKey who,
                        const SubscriptionOptions& options) {
   std::unique_lock lock(trie_mutex_);
   if (trie_.subscribe(filter, group, who, options)) {
@@ -139,7 +139,7 @@ void Broker::subscribe(const std::string& filter, const std::string& group, Subs
   }
 }
 
-bool Broker::unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who) {
+bool Broker::unsubscribe(std::string_view filter, std::string_view group, SubscriberKey who) {
   std::unique_lock lock(trie_mutex_);
   if (!trie_.unsubscribe(filter, group, who)) {
     return false;
@@ -149,27 +149,31 @@ bool Broker::unsubscribe(const std::string& filter, const std::string& group, Su
 }
 
 void Broker::move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to) {
-  std::unique_lock lock(trie_mutex_);
-  for (const auto& [key, sub] : session.subscriptions) {
-    trie_.subscribe(sub.filter, sub.group, {to, session.id}, sub.options);
+  if (from == to) {
+    return;  // re-subscribing would replace them and the unsubscribing then remove them
   }
-  trie_.unsubscribe_all({from, session.id});
+  std::unique_lock lock(trie_mutex_);
+  for (const Subscription& subscription : session.subscriptions) {
+    const FilterParts parts = subscription.parts();
+    trie_.subscribe(parts.plain, parts.group, {to, session.id}, subscription.options);
+    trie_.unsubscribe(parts.plain, parts.group, {from, session.id});
+  }
 }
 
 void Broker::unsubscribe_all(const Session& session, std::uint32_t shard) {
   std::unique_lock lock(trie_mutex_);
-  for (const auto& [key, sub] : session.subscriptions) {
-    if (trie_.unsubscribe(sub.filter, sub.group, {shard, session.id})) {
-      count_filter(sub.filter, session.id, -1);
+  for (const Subscription& subscription : session.subscriptions) {
+    const FilterParts parts = subscription.parts();
+    if (trie_.unsubscribe(parts.plain, parts.group, {shard, session.id})) {
+      count_filter(parts.plain, session.id, -1);
     }
   }
-  trie_.unsubscribe_all({shard, session.id});  // anything the map did not know of
 }
 
 void Broker::watch_filters(FilterObserver observer, const Session& ignored) {
   std::unique_lock lock(trie_mutex_);
-  for (const auto& [key, sub] : ignored.subscriptions) {
-    count_filter(sub.filter, ignored.id, -1);  // restored before it could be told apart
+  for (const Subscription& subscription : ignored.subscriptions) {
+    count_filter(subscription.parts().plain, ignored.id, -1);  // restored before told apart
   }
   filter_observer_ = std::move(observer);
   observer_ignores_ = ignored.id;
@@ -178,26 +182,29 @@ void Broker::watch_filters(FilterObserver observer, const Session& ignored) {
   }
 }
 
-void Broker::count_filter(const std::string& filter, std::uint64_t session, int delta) {
+void Broker::count_filter(std::string_view filter, std::uint64_t session, int delta) {
   if (session == observer_ignores_ && filter_observer_) {
     return;
   }
+  auto it = filter_counts_.find(filter);
   if (delta > 0) {
-    if (++filter_counts_[filter] == 1 && filter_observer_) {
-      filter_observer_(filter, true);
+    if (it == filter_counts_.end()) {
+      it = filter_counts_.emplace(std::string(filter), 0).first;
+    }
+    if (++it->second == 1 && filter_observer_) {
+      filter_observer_(it->first, true);
     }
     return;
   }
-  auto it = filter_counts_.find(filter);
   if (it != filter_counts_.end() && --it->second == 0) {
-    filter_counts_.erase(it);
     if (filter_observer_) {
-      filter_observer_(filter, false);
+      filter_observer_(it->first, false);
     }
+    filter_counts_.erase(it);
   }
 }
 
-std::vector<MessagePtr> Broker::retained_matching(const std::string& filter) {
+std::vector<MessagePtr> Broker::retained_matching(std::string_view filter) {
   std::vector<MessagePtr> out;
   {
     std::lock_guard lock(retained_mutex_);

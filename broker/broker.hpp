@@ -10,6 +10,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "broker/persistence.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/subscription_trie.hpp"
+#include "broker/topic_levels.hpp"
 #include "protocol/mqtt/connection.hpp"
 
 namespace ferry::broker {
@@ -82,9 +84,10 @@ class Broker {
   RoutePlan plan(const MessagePtr& message, std::uint32_t from_shard);
   /// Delivers a plan: local shard directly, one post per other target shard.
   void execute(const RoutePlan& plan, std::uint32_t from_shard);
-  void subscribe(const std::string& filter, const std::string& group, SubscriberKey who,
+  /// `filter` is the plain filter, `group` the share group (empty if none).
+  void subscribe(std::string_view filter, std::string_view group, SubscriberKey who,
                  const SubscriptionOptions& options);
-  bool unsubscribe(const std::string& filter, const std::string& group, SubscriberKey who);
+  bool unsubscribe(std::string_view filter, std::string_view group, SubscriberKey who);
   /// Removes every subscription of `session` (which lives on shard `shard`).
   void unsubscribe_all(const Session& session, std::uint32_t shard);
   /// Calls `observer(filter, true)` for every plain filter (a "$share/group/" prefix
@@ -97,7 +100,7 @@ class Broker {
   void watch_filters(FilterObserver observer, const Session& ignored);
   /// Re-keys a session's subscriptions from shard `from` to `to` in one step.
   void move_subscriptions(const Session& session, std::uint32_t from, std::uint32_t to);
-  std::vector<MessagePtr> retained_matching(const std::string& filter);
+  std::vector<MessagePtr> retained_matching(std::string_view filter);
   std::uint64_t new_session_id() { return next_session_id_.fetch_add(1) + 1; }
 
   // Session directory (client id -> shard), serialised by one mutex; used at CONNECT
@@ -112,7 +115,7 @@ class Broker {
 
  private:
   bool persist_rows(const RoutePlan& plan);
-  void count_filter(const std::string& filter, std::uint64_t session, int delta);
+  void count_filter(std::string_view filter, std::uint64_t session, int delta);
 
   BrokerOptions options_;
   Metrics metrics_;
@@ -121,7 +124,7 @@ class Broker {
   std::shared_mutex trie_mutex_;
   SubscriptionTrie trie_;
   // Subscribers per plain filter, for the filter observer (under trie_mutex_).
-  std::unordered_map<std::string, std::size_t> filter_counts_;
+  std::unordered_map<std::string, std::size_t, levels::StringHash, std::equal_to<>> filter_counts_;
   FilterObserver filter_observer_;
   std::uint64_t observer_ignores_ = 0;
   std::mutex retained_mutex_;

@@ -44,8 +44,8 @@ void Persistence::save_session(const Session& session, bool online) {
 }
 
 void Persistence::save_subscriptions(const Session& session) {
-  for (const auto& [filter, subscription] : session.subscriptions) {
-    save_subscription(session, filter, subscription);
+  for (const Subscription& subscription : session.subscriptions) {
+    save_subscription(session, subscription.filter, subscription.options);
   }
 }
 
@@ -55,20 +55,20 @@ void Persistence::erase_session(const std::string& client_id) {
   }
 }
 
-void Persistence::save_subscription(const Session& session, const std::string& filter,
-                                    const StoredSubscription& subscription) {
+void Persistence::save_subscription(const Session& session, std::string_view filter,
+                                    const SubscriptionOptions& options) {
   if (!storage_ || !persistent(session)) {
     return;
   }
   storage::SubscriptionRecord record;
   record.client_id = session.client_id;
-  record.filter = filter;
-  record.options.filter = filter;
-  record.options.qos = subscription.options.qos;
-  record.options.no_local = subscription.options.no_local;
-  record.options.retain_as_published = subscription.options.retain_as_published;
-  record.options.retain_handling = subscription.options.retain_handling;
-  record.subscription_id = subscription.options.subscription_id;
+  record.filter = std::string(filter);
+  record.options.filter = record.filter;
+  record.options.qos = options.qos;
+  record.options.no_local = options.no_local;
+  record.options.retain_as_published = options.retain_as_published;
+  record.options.retain_handling = options.retain_handling;
+  record.subscription_id = options.subscription_id;
   storage_->put_subscription(record);
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "broker/message.hpp"
 #include "broker/session.hpp"
@@ -57,8 +58,9 @@ class Persistence {
   void save_session(const Session& session, bool online);
   void save_subscriptions(const Session& session);
   void erase_session(const std::string& client_id);
-  void save_subscription(const Session& session, const std::string& filter,
-                         const StoredSubscription& subscription);
+  /// `filter` as the client wrote it (with any "$share/group/" prefix).
+  void save_subscription(const Session& session, std::string_view filter,
+                         const SubscriptionOptions& options);
   void erase_subscription(const Session& session, const std::string& filter);
   void put_retained(const MessagePtr& message);
   /// Stores `message` (once) and a queue row for a persistent session.

@@ -9,7 +9,6 @@
 
 #include "broker/broker.hpp"
 #include "broker/shard.hpp"
-#include "protocol/mqtt/topic.hpp"
 
 namespace ferry::broker {
 namespace {
@@ -56,19 +55,15 @@ void Broker::restore() {
       return;
     }
     Session& s = *it->second;
-    StoredSubscription sub{r.filter,
-                           "",
-                           {r.options.qos, r.options.no_local, r.options.retain_as_published,
-                            r.options.retain_handling, r.subscription_id}};
-    if (auto shared = mqtt::parse_shared(r.filter)) {
-      sub.filter = std::string(shared->filter);
-      sub.group = std::string(shared->group);
-    }
+    const SubscriptionOptions options{r.options.qos, r.options.no_local,
+                                      r.options.retain_as_published, r.options.retain_handling,
+                                      r.subscription_id};
+    const FilterParts parts = split_filter(r.filter);
     std::uint32_t shard = directory_[r.client_id].shard;
-    if (trie_.subscribe(sub.filter, sub.group, {shard, s.id}, sub.options)) {
-      count_filter(sub.filter, s.id, 1);  // as Broker::subscribe does
+    if (trie_.subscribe(parts.plain, parts.group, {shard, s.id}, options)) {
+      count_filter(parts.plain, s.id, 1);  // as Broker::subscribe does
     }
-    s.subscriptions[r.filter] = std::move(sub);
+    s.subscriptions.put(r.filter, options);
     ++counts.subscriptions;
   };
   v.retained = [&](mqtt::MessagePtr&& m) {

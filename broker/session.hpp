@@ -2,12 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "broker/subscription_trie.hpp"
+#include "broker/subscriptions.hpp"
 #include "protocol/mqtt/packet.hpp"
 #include "protocol/mqtt/session_state.hpp"
 #include "transports/event_loop.hpp"
@@ -18,27 +17,21 @@ class Client;
 
 inline constexpr std::uint32_t never_expires = 0xFFFFFFFF;
 
-struct StoredSubscription {
-  std::string filter;  // plain filter, without "$share/group/"
-  std::string group;   // share group, empty for a normal subscription
-  SubscriptionOptions options;
-};
-
+/// The small members come last, together, so that padding does not grow every session.
 struct Session {
   std::uint64_t id = 0;
   std::string client_id;
-  mqtt::Version version = mqtt::Version::v3_1_1;
   mqtt::SessionState state;
-  std::uint32_t expiry_interval = 0;  // seconds after disconnect; never_expires = forever
-  std::unique_ptr<mqtt::Will> will;   // held apart: most sessions have none
-  std::uint32_t will_delay = 0;
-  /// Keyed by the filter as the client wrote it (with any "$share/group/" prefix).
-  std::map<std::string, StoredSubscription> subscriptions;
+  std::unique_ptr<mqtt::Will> will;  // held apart: most sessions have none
+  Subscriptions subscriptions;
   Client* client = nullptr;          // the attached connection on this shard, if any
-  bool stored = false;               // written to storage (so its end must erase it there)
   std::int64_t disconnected_at = 0;  // restore only: wall-clock seconds when it went offline
   std::unique_ptr<transports::Timer> expiry_timer;
   std::unique_ptr<transports::Timer> will_timer;
+  std::uint32_t expiry_interval = 0;  // seconds after disconnect; never_expires = forever
+  std::uint32_t will_delay = 0;
+  mqtt::Version version = mqtt::Version::v3_1_1;
+  bool stored = false;  // written to storage (so its end must erase it there)
 
   bool online() const { return client != nullptr; }
 };

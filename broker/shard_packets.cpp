@@ -217,28 +217,18 @@ void Shard::handle_subscribe(Client& client, mqtt::Subscribe&& subscribe) {
 mqtt::Reason Shard::subscribe_one(Session& session, const mqtt::SubscribeTopic& topic,
                                   std::uint32_t subscription_id,
                                   std::vector<MessagePtr>& retained) {
-  std::string plain = topic.filter;
-  std::string group;
-  if (mqtt::is_shared_prefix(topic.filter)) {
-    auto shared = mqtt::parse_shared(topic.filter);
-    if (!shared) {
-      return mqtt::Reason::topic_filter_invalid;
-    }
-    plain = std::string(shared->filter);
-    group = std::string(shared->group);
-  } else if (!mqtt::valid_topic_filter(topic.filter)) {
+  if (!mqtt::valid_topic_filter(topic.filter)) {  // shared ones too [MQTT 4.8.2]
     return mqtt::Reason::topic_filter_invalid;
   }
   SubscriptionOptions options{topic.qos, topic.no_local, topic.retain_as_published,
                               topic.retain_handling, subscription_id};
-  bool existed = session.subscriptions.contains(topic.filter);
-  StoredSubscription& stored = session.subscriptions[topic.filter];
-  stored = StoredSubscription{plain, group, options};
-  broker_.persistence().save_subscription(session, topic.filter, stored);
-  broker_.subscribe(plain, group, {index_, session.id}, options);
+  const bool existed = session.subscriptions.put(topic.filter, options);
+  broker_.persistence().save_subscription(session, topic.filter, options);
+  const FilterParts parts = split_filter(topic.filter);
+  broker_.subscribe(parts.plain, parts.group, {index_, session.id}, options);
   bool send_retained = topic.retain_handling == 0 || (topic.retain_handling == 1 && !existed);
-  if (group.empty() && send_retained) {  // shared subscriptions get no retained [MQTT 4.8.2]
-    retained = broker_.retained_matching(plain);
+  if (parts.group.empty() && send_retained) {  // shared ones get no retained [MQTT 4.8.2]
+    retained = broker_.retained_matching(parts.plain);
   }
   return static_cast<mqtt::Reason>(topic.qos);
 }
@@ -250,14 +240,13 @@ void Shard::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe) 
   }
   mqtt::Unsuback ack{unsubscribe.packet_id, {}, {}};
   for (const auto& filter : unsubscribe.filters) {
-    auto it = session->subscriptions.find(filter);
-    if (it == session->subscriptions.end()) {
+    if (!session->subscriptions.erase(filter)) {
       ack.reasons.push_back(mqtt::Reason::no_subscription_existed);
       continue;
     }
-    broker_.unsubscribe(it->second.filter, it->second.group, {index_, session->id});
+    const FilterParts parts = split_filter(filter);
+    broker_.unsubscribe(parts.plain, parts.group, {index_, session->id});
     broker_.persistence().erase_subscription(*session, filter);
-    session->subscriptions.erase(it);
     ack.reasons.push_back(mqtt::Reason::success);
   }
   client.send(ack);

@@ -286,7 +286,6 @@ bool SubscriptionTrie::subscribe(std::string_view filter, std::string_view share
   if (!upsert(*entries, who, options)) {
     return false;
   }
-  by_subscriber_[who].push_back(Ref{node, std::string(share_group)});
   ++count_;
   return true;
 }
@@ -314,50 +313,15 @@ void SubscriptionTrie::prune(Node* node) {
   }
 }
 
-void SubscriptionTrie::forget_ref(SubscriberKey who, const Node* node, std::string_view group) {
-  const auto it = by_subscriber_.find(who);
-  if (it == by_subscriber_.end()) {
-    return;
-  }
-  auto& refs = it->second;
-  const auto ref = std::find_if(refs.begin(), refs.end(), [&](const Ref& candidate) {
-    return candidate.node == node && candidate.group == group;
-  });
-  if (ref != refs.end()) {
-    *ref = std::move(refs.back());
-    refs.pop_back();
-  }
-  if (refs.empty()) {
-    by_subscriber_.erase(it);
-  }
-}
-
 bool SubscriptionTrie::unsubscribe(std::string_view filter, std::string_view share_group,
                                    SubscriberKey who) {
   Node* node = find(filter);
   if (node == nullptr || !remove_entry(*node, share_group, who)) {
     return false;
   }
-  forget_ref(who, node, share_group);
   --count_;
   prune(node);
   return true;
-}
-
-std::size_t SubscriptionTrie::unsubscribe_all(SubscriberKey who) {
-  const auto it = by_subscriber_.find(who);
-  if (it == by_subscriber_.end()) {
-    return 0;
-  }
-  const std::vector<Ref> refs = std::move(it->second);
-  by_subscriber_.erase(it);
-  // Each referenced node still holds `who` until its turn, so pruning one never frees another.
-  for (const Ref& ref : refs) {
-    remove_entry(*ref.node, ref.group, who);
-    prune(ref.node);
-  }
-  count_ -= refs.size();
-  return refs.size();
 }
 
 /// Calls `visit(node)` for every node whose filter matches `topic` from level `pos` on.

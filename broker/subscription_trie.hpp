@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace ferry::broker {
@@ -20,12 +19,6 @@ struct SubscriberKey {
   std::uint32_t shard = 0;
   std::uint64_t session = 0;  // globally unique session id
   auto operator<=>(const SubscriberKey&) const = default;
-};
-
-struct SubscriberKeyHash {
-  std::size_t operator()(const SubscriberKey& key) const noexcept {
-    return static_cast<std::size_t>(key.session * 0x9E3779B97F4A7C15ULL) ^ key.shard;
-  }
 };
 
 /// Subscription Options byte plus the Subscription Identifier [MQTT-3.8.3, 3.8.2.1.2].
@@ -48,8 +41,8 @@ struct Delivery {
 /// Topic filters -> subscribers. Children of a node are found by hashing the level
 /// (heterogeneous lookup, no allocation); '+' and '#' children are separate pointers.
 /// A node's subscribers are a vector sorted by SubscriberKey, so the 1 -> 10 000 fan-out
-/// of a single matching node is one linear copy. A reverse index (subscriber -> nodes)
-/// makes `unsubscribe_all` proportional to the subscriber's own subscriptions.
+/// of a single matching node is one linear copy. There is no index from subscriber to
+/// filters: a subscriber's owner (the session) knows its subscriptions and removes each.
 ///
 /// Threading: writers (subscribe/unsubscribe) need exclusive access; `match` is const and
 /// may run on several threads at once while no writer runs.
@@ -72,9 +65,6 @@ class SubscriptionTrie {
   /// Removes one subscription and any nodes left empty. Returns true if it existed.
   bool unsubscribe(std::string_view filter, std::string_view share_group, SubscriberKey who);
 
-  /// Removes every subscription of `who` (session end); returns how many.
-  std::size_t unsubscribe_all(SubscriberKey who);
-
   /// Appends one Delivery per matching non-shared subscriber to `out`, merged over all of
   /// its matching filters, skipping No Local subscriptions of `publisher` [MQTT-3.8.3-3].
   /// Then, for each matching shared subscription (filter + group), appends one Delivery for
@@ -93,16 +83,11 @@ class SubscriptionTrie {
  private:
   struct Node;
   struct Group;
-  struct Ref {
-    Node* node = nullptr;
-    std::string group;  // empty: non-shared subscription
-  };
 
   Node* find_or_create(std::string_view filter);
   Node* find(std::string_view filter);
   bool remove_entry(Node& node, std::string_view group, SubscriberKey who);
   void prune(Node* node);
-  void forget_ref(SubscriberKey who, const Node* node, std::string_view group);
   void match_many(std::string_view topic, std::optional<SubscriberKey> publisher,
                   std::vector<Delivery>& out) const;
   void match_shared(std::string_view topic, std::optional<SubscriberKey> publisher,
@@ -112,7 +97,6 @@ class SubscriptionTrie {
                             Visit& visit);
 
   std::unique_ptr<Node> root_;
-  std::unordered_map<SubscriberKey, std::vector<Ref>, SubscriberKeyHash> by_subscriber_;
   std::size_t count_ = 0;
 };
 

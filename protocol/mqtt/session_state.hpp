@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <list>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "protocol/mqtt/message.hpp"
+#include "protocol/mqtt/packet_id_set.hpp"
 #include "protocol/sn/topic_registry.hpp"
 
 namespace ferry::mqtt {
@@ -33,7 +33,7 @@ struct SessionState {
   std::list<Outgoing> inflight;  // sent, unacknowledged, in send order (resent on reconnect)
   std::list<Outgoing> queue;     // waiting for a free slot or for the client to connect
   std::size_t queued_bytes = 0;
-  std::unordered_set<std::uint16_t> inbound_qos2;  // PUBREC sent, PUBREL not yet received
+  PacketIdSet inbound_qos2;  // PUBREC sent, PUBREL not yet received
   std::uint16_t last_packet_id = 0;
   /// MQTT-SN only: the client's topic ids [MQTT-SN 6.5]. They belong to the session: a
   /// reconnect with CleanSession 0, or a restart, gives back the confirmed ones.

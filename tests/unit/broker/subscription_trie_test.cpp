@@ -8,27 +8,14 @@
 #include <catch2/catch.hpp>
 
 #include "broker/subscription_trie.hpp"
+#include "tests/unit/broker/broker_test_util.hpp"
 
 namespace ferry::broker {
 namespace {
 
-SubscriberKey key(std::uint64_t session, std::uint32_t shard = 0) {
-  return SubscriberKey{shard, session};
-}
-
-SubscriptionOptions qos(std::uint8_t level, std::uint32_t id = 0) {
-  SubscriptionOptions options;
-  options.qos = level;
-  options.subscription_id = id;
-  return options;
-}
-
-std::vector<Delivery> match(const SubscriptionTrie& trie, std::string_view topic,
-                            std::optional<SubscriberKey> publisher = std::nullopt) {
-  std::vector<Delivery> out;
-  trie.match(topic, publisher, out);
-  return out;
-}
+using test::key;
+using test::match;
+using test::qos;
 
 bool one_filter_matches(std::string_view filter, std::string_view topic) {
   SubscriptionTrie trie;
@@ -380,41 +367,6 @@ TEST_CASE("trie: unsubscribe returns existence and prunes nodes", "[trie]") {
   CHECK(trie.node_count() == 1);
   CHECK(trie.size() == 0);
   CHECK(match(trie, "a/b/c").empty());
-}
-
-TEST_CASE("trie: unsubscribe_all removes one subscriber everywhere", "[trie]") {
-  SubscriptionTrie trie;
-  trie.subscribe("a/b", "", key(1), qos(0));
-  trie.subscribe("a/#", "", key(1), qos(0));
-  trie.subscribe("#", "", key(1), qos(0));
-  trie.subscribe("a/b", "g", key(1), qos(0));
-  trie.subscribe("a/b", "", key(2), qos(0));
-  trie.subscribe("a/b", "g", key(2), qos(0));
-  REQUIRE(trie.size() == 6);
-
-  CHECK(trie.unsubscribe_all(key(1)) == 4);
-  CHECK(trie.size() == 2);
-  CHECK(trie.unsubscribe_all(key(1)) == 0);
-  CHECK(trie.node_count() == 3);  // root, a, b
-  for (int i = 0; i < 3; ++i) {
-    const auto out = match(trie, "a/b");
-    REQUIRE(out.size() == 2);
-    CHECK(out[0].who == key(2));
-    CHECK(out[1].who == key(2));
-  }
-  CHECK_FALSE(trie.unsubscribe("a/#", "", key(1)));
-  CHECK(trie.unsubscribe_all(key(2)) == 2);
-  CHECK(trie.node_count() == 1);
-  CHECK(trie.size() == 0);
-}
-
-TEST_CASE("trie: unsubscribe then unsubscribe_all keeps the reverse index right", "[trie]") {
-  SubscriptionTrie trie;
-  trie.subscribe("x", "", key(1), qos(0));
-  trie.subscribe("y", "", key(1), qos(0));
-  CHECK(trie.unsubscribe("x", "", key(1)));
-  CHECK(trie.unsubscribe_all(key(1)) == 1);
-  CHECK(trie.size() == 0);
 }
 
 TEST_CASE("trie: 10 000 subscribers on one topic give 10 000 deliveries", "[trie][fanout]") {
