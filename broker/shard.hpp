@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -66,8 +67,19 @@ class Shard {
   void schedule_flush(Client& client);
   /// Offers `message` to the local sessions in `deliveries`.
   void deliver(const MessagePtr& message, const std::vector<Delivery>& deliveries);
-  /// Gives session `id` up for a takeover on another shard; nullptr if it is gone.
-  std::unique_ptr<Session> release_session(std::uint64_t id, std::uint32_t to);
+  /// A session on its way to another shard (takeover), with the ids of its QoS 2
+  /// PUBLISHes whose commit is still running here.
+  struct MovingSession {
+    std::unique_ptr<Session> session;  // null if it was gone
+    std::vector<std::uint16_t> committing_qos2;
+  };
+  /// Gives session `id` up for a takeover on another shard.
+  MovingSession release_session(std::uint64_t id, std::uint32_t to);
+  /// The commit of session `session_id`'s QoS 2 PUBLISH `packet_id` finished (`ok`):
+  /// resends that waited for it are acknowledged. With `remember` (no PUBREC went out:
+  /// the publisher is gone), a successful id joins the session's dedupe set, here or on
+  /// the shard the session moved to.
+  void qos2_committed(std::uint64_t session_id, std::uint16_t packet_id, bool ok, bool remember);
   /// Disconnects every client with `reason` (shutdown).
   void disconnect_all(mqtt::Reason reason);
   std::size_t client_count() const { return clients_.size(); }
@@ -109,7 +121,7 @@ class Shard {
                        mqtt::Properties&& props);
   void take_over_remote(Client& client, std::uint32_t from, std::uint64_t session_id,
                         mqtt::Connect&& connect, mqtt::Properties&& props);
-  void receive_session(TakeoverRequest& request, std::unique_ptr<Session> arriving);
+  void receive_session(TakeoverRequest& request, MovingSession arriving);
   Session& create_session(const std::string& client_id, std::uint64_t id);
   void attach(Client& client, Session& session, bool present, mqtt::Connect&& connect,
               mqtt::Properties&& props);
@@ -123,6 +135,13 @@ class Shard {
   /// Matches `message` and writes its storage rows, with the QoS 2 id when asked.
   RoutePlan plan_publish(const Session& session, const MessagePtr& message, std::uint16_t packet_id,
                          bool dedupe_stored);
+  // shard_qos2.cpp: exactly once while a QoS 2 PUBLISH's commit runs.
+  /// A resend (after a reconnect) of a QoS 2 PUBLISH whose commit is still running: its
+  /// acknowledgement waits for that commit and the message is not routed again.
+  bool await_committing(Client& client, const Session& session, std::uint16_t packet_id);
+  void start_committing(const Session& session, std::uint16_t packet_id);
+  std::vector<std::uint16_t> take_committing(std::uint64_t session_id);
+  Client* live_client(Client* client, std::uint64_t serial) const;
   MessagePtr make_message(const Session& session, mqtt::Publish&& publish);
   void publish_committed(const PendingPublish& pending, bool ok);
   void handle_subscribe(Client& client, mqtt::Subscribe&& subscribe);
@@ -150,6 +169,14 @@ class Shard {
     Clock::time_point at;
   };
   std::unordered_map<std::uint64_t, Moved> moved_;
+  /// Acknowledgements of QoS 2 resends waiting for the commit of the first copy, by
+  /// (session id, packet id); an entry exists while that commit runs.
+  struct AckWaiter {
+    std::uint64_t serial;
+    Client* client;
+    std::uint64_t ticket;
+  };
+  std::map<std::pair<std::uint64_t, std::uint16_t>, std::vector<AckWaiter>> committing_qos2_;
   std::unique_ptr<transports::egress::Egress> egress_;
   std::vector<Client*> dirty_;
   std::vector<transports::egress::WriteRequest> write_batch_;

@@ -20,6 +20,9 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
     client.complete_ack(client.expect_ack(publish.packet_id, publish.qos), false);  // 0x97
     return;
   }
+  if (publish.qos == 2 && await_committing(client, *session, publish.packet_id)) {
+    return;
+  }
   std::uint16_t id = publish.packet_id;
   std::uint8_t qos = publish.qos;
   MessagePtr message = make_message(*session, std::move(publish));
@@ -39,6 +42,7 @@ void Shard::handle_publish(Client& client, mqtt::Publish&& publish) {
     broker_.execute(plan, index_);
   } else {
     delayed = std::make_shared<RoutePlan>(std::move(plan));
+    start_committing(*session, id);
   }
   std::uint64_t ticket = client.expect_ack(id, qos);
   PendingPublish pending{client.serial, &client, session->id, ticket, id, qos, delayed};
@@ -82,14 +86,12 @@ void Shard::publish_committed(const PendingPublish& pending, bool ok) {
   if (pending.plan) {
     broker_.execute(*pending.plan, index_);
   }
-  auto it = clients_.find(pending.client);
-  if (it != clients_.end() && pending.client->serial == pending.serial) {
-    pending.client->complete_ack(pending.ticket, ok);
-    return;
+  Client* client = live_client(pending.client, pending.serial);
+  if (client) {
+    client->complete_ack(pending.ticket, ok);  // its PUBREC puts the id in the session
   }
-  auto session = sessions_.find(pending.session);
-  if (ok && pending.qos == 2 && session != sessions_.end()) {
-    session->second->state.inbound_qos2.insert(pending.packet_id);  // PUBREC comes on resend
+  if (pending.qos == 2) {
+    qos2_committed(pending.session, pending.packet_id, ok, client == nullptr);
   }
 }
 

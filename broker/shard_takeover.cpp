@@ -53,34 +53,36 @@ void Shard::take_over_remote(Client& client, std::uint32_t from, std::uint64_t s
   Shard& owner = broker_.shard(from);
   std::uint32_t to = index_;
   owner.loop().post([this, &owner, request, to] {
-    auto moved =
-        std::make_shared<std::unique_ptr<Session>>(owner.release_session(request->session, to));
+    auto moved = std::make_shared<MovingSession>(owner.release_session(request->session, to));
     loop_.post([this, request, moved] { receive_session(*request, std::move(*moved)); });
   });
 }
 
 /// The subscriptions stay in the trie under this shard until the new shard re-keys them;
 /// what is matched meanwhile is forwarded (see deliver).
-std::unique_ptr<Session> Shard::release_session(std::uint64_t id, std::uint32_t to) {
+Shard::MovingSession Shard::release_session(std::uint64_t id, std::uint32_t to) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
-    return nullptr;
+    return {};
   }
   take_from_client(*it->second);
   note_moved(id, to);
   it->second->expiry_timer.reset();
-  std::unique_ptr<Session> moving = std::move(it->second);
+  MovingSession moving{std::move(it->second), take_committing(id)};
   sessions_.erase(it);
   return moving;
 }
 
-void Shard::receive_session(TakeoverRequest& request, std::unique_ptr<Session> arriving) {
-  bool client_alive = clients_.contains(request.client) && request.client->serial == request.serial;
+void Shard::receive_session(TakeoverRequest& request, MovingSession arriving) {
+  bool client_alive = live_client(request.client, request.serial) != nullptr;
   const std::string& client_id = request.client_id;
   Session* session = nullptr;
-  if (arriving) {
-    Session& s = *arriving;
-    sessions_[s.id] = std::move(arriving);
+  if (arriving.session) {
+    Session& s = *arriving.session;
+    sessions_[s.id] = std::move(arriving.session);
+    for (std::uint16_t id : arriving.committing_qos2) {
+      start_committing(s, id);  // a resend arriving here waits for the commit there
+    }
     broker_.set_session(client_id, {.shard = index_, .session = s.id});
     broker_.move_subscriptions(s, request.from, index_);
     session = &s;

@@ -4,11 +4,13 @@ order), in-flight QoS 1/2 messages towards subscribers, inbound QoS 2 packet ids
 expiry counts the time the broker was down; clean sessions leave nothing behind; the
 "periodic" and "off" sync policies start and serve.
 
-Durability barrier: with sync = "ack" a QoS 1 PUBACK is sent only once everything the
-broker wrote before it is durable, so `barrier()` (a QoS 1 publish on an unrelated topic,
-answered by PUBACK) is how a test knows earlier state (a subscription, a PUBACK from a
-subscriber) is on disk before it kills the broker. A PINGREQ/PINGRESP round trip first
-makes sure the broker has processed a client's earlier packets.
+Durability barrier: with sync = "ack" a QoS 1 PUBACK for a publish that stored
+something is sent only once everything the broker wrote before it is durable (one writer,
+commits in order). `barrier()` sets and clears a retained message at QoS 1 (both stored,
+the store left as it was), so its last PUBACK is how a test knows earlier state (a
+subscription, a message marked sent, a PUBACK from a subscriber) is on disk before it
+kills the broker. A PINGREQ/PINGRESP round trip first makes sure the broker has processed
+a client's earlier packets.
 """
 import re
 import signal
@@ -47,11 +49,12 @@ _barrier_pid = [0]
 
 def barrier(b):
     """Returns once everything the broker wrote so far is durable (see module doc)."""
-    _barrier_pid[0] = _barrier_pid[0] % 60000 + 1
     c = b.raw()
     c.connect("", clean=True)
-    ack = c.publish("barrier/x", b"", qos=1, pid=_barrier_pid[0])
-    assert ack.rc == 0
+    for payload in (b"x", b""):  # set, then clear: retained messages are always stored
+        _barrier_pid[0] = _barrier_pid[0] % 60000 + 1
+        ack = c.publish("ferry-test/barrier", payload, qos=1, pid=_barrier_pid[0], retain=True)
+        assert ack.rc == 0
     c.disconnect()
 
 
@@ -147,6 +150,7 @@ def test_inflight_qos1_resent_with_dup_and_same_packet_ids(broker_factory, sig):
     first = [s.recv_publish(auto_ack=False) for _ in range(3)]  # never acknowledged
     assert [m.payload for m in first] == [b"f0", b"f1", b"f2"]
     assert not any(m.dup for m in first)
+    barrier(b)
 
     restart(b, sig)
     s = persistent(b, "if-sub", clean=False, expect_present=True)
