@@ -127,6 +127,8 @@ std::vector<std::unique_ptr<broker::SnGateway>> open_gateways(const config::Conf
   if (!l.broadcast.empty()) {
     o.broadcast = transports::resolve_peer(l.broadcast);
     buffers.multicast_group = o.broadcast;  // joined when it is a multicast group
+  }
+  if (loops.size() > 1) {  // a broadcast SEARCHGW reaches every shard's socket
     o.searchgw_replies = std::make_shared<broker::SearchgwReplies>();
   }
   auto sockets = transports::open_udp_group(loops, l.bind, buffers);

@@ -24,7 +24,9 @@ bool SearchgwReplies::first(const transports::DatagramPeer& from,
       return false;
     }
   }
-  recent_.emplace_back(from, now);
+  if (recent_.size() < k_max_recent) {  // a flood of searchers is answered, not recorded
+    recent_.emplace_back(from, now);
+  }
   return true;
 }
 
@@ -133,7 +135,8 @@ bool SnGateway::answer_gateway_message(const sn::Message& message,
                                        const transports::DatagramPeer& from,
                                        const std::optional<sn::Forwarder>& via) {
   if (std::holds_alternative<sn::Searchgw>(message)) {
-    if (options_.searchgw_replies &&
+    // A forwarder relays its nodes' searches unicast: only one socket sees each.
+    if (!via && options_.searchgw_replies &&
         !options_.searchgw_replies->first(from, std::chrono::steady_clock::now())) {
       return true;  // another shard's socket got the same broadcast and answered
     }

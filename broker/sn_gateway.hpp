@@ -37,6 +37,7 @@ class SearchgwReplies {
   bool first(const transports::DatagramPeer& from, std::chrono::steady_clock::time_point now);
 
  private:
+  static constexpr std::size_t k_max_recent = 256;
   std::mutex mutex_;
   std::vector<std::pair<transports::DatagramPeer, std::chrono::steady_clock::time_point>> recent_;
 };

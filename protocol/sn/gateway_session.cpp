@@ -123,11 +123,13 @@ void GatewaySession::handle_connect(Connect&& connect, Actions& out) {
     unexpected();  // a retransmission while the broker decides
     return;
   }
-  if (accepted_ && connect.client_id != client_id_) {
+  if (accepted_ && !connect.client_id.empty() && connect.client_id != client_id_) {
     close(mqtt::Reason::session_taken_over, out);  // another client at this address
     return;
   }
-  client_id_ = connect.client_id;
+  if (!accepted_) {
+    client_id_ = connect.client_id;  // later: kept (the broker may have assigned one)
+  }
   pending_connect_ = std::make_unique<mqtt::Connect>();
   pending_connect_->version = mqtt::Version::v3_1_1;
   pending_connect_->clean_start = connect.flags.clean_session;  // [MQTT-SN 6.3]

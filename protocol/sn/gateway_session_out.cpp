@@ -187,7 +187,9 @@ void GatewaySession::handle_regack(const Regack& ack, Actions& out) {
     topic_ids().confirm(reg.topic_id);
     remember_topic(reg.topic_id, out);
   } else {
-    topic_ids().erase(reg.topic_id);  // refused: the message waiting for it is dropped
+    if (!topic_ids().confirmed_id(reg.topic)) {
+      topic_ids().erase(reg.topic_id);  // refused: the message waiting for it is dropped
+    }
     if (!state_->inflight.empty() && state_->inflight.front().message->topic == reg.topic) {
       drop_inflight(out);
     } else if (!state_->queue.empty() && state_->queue.front().message->topic == reg.topic) {

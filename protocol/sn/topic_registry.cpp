@@ -20,8 +20,9 @@ std::vector<TopicRegistry::Entry>::const_iterator TopicRegistry::find_id(std::ui
                       [id](const Entry& e) { return e.id == id; });
 }
 
-/// One past the highest id in use, so a dropped id is not soon reused; once the top is
-/// reached, the lowest free one. Called only when fewer than 0xFFFE ids are in use.
+/// One past the highest id in use, so an id dropped below the top is not reused at once
+/// (a reused id is announced by a gateway REGISTER anyway); once the top is reached, the
+/// lowest free one. Called only when fewer than 0xFFFE ids are in use.
 std::uint16_t TopicRegistry::free_id() const {
   std::uint16_t highest = 0;
   for (const Entry& e : entries_) {

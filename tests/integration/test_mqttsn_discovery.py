@@ -50,6 +50,18 @@ def test_searchgw_through_forwarder(sn_factory):
     assert c.expect(S.GWINFO).gw_id == b.gateway_id
 
 
+def test_searchgw_from_two_nodes_behind_one_forwarder_both_answered(sn_factory):
+    b = sn_factory()
+    first = b.sn(node_id=b"\x07")
+    second = S.SnClient(b.sn_addr, node_id=b"\x08")
+    second.sock.close()
+    second.sock = first.sock  # the forwarder: one address relaying two nodes
+    first.send(S.searchgw())
+    assert first.expect(S.GWINFO).gw_id == b.gateway_id
+    second.send(S.searchgw())
+    assert second.expect(S.GWINFO).gw_id == b.gateway_id  # within the second: not a copy
+
+
 def test_advertise_sent_to_broadcast_address(sn_factory):
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", 0))

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/udp.hpp>
 
@@ -107,9 +108,9 @@ class UdpSocket final : public DatagramSocket {
     }
     boost::system::error_code ec;
     socket_.set_option(boost::asio::ip::multicast::join_group(ep.address()), ec);
-    if (ec) {
-      throw std::runtime_error(fmt::format("listener mqttsn {}: cannot join multicast group {}: {}",
-                                           bind, ep.address().to_string(), ec.message()));
+    if (ec) {  // ADVERTISE still goes out; SEARCHGW to the group is not heard
+      spdlog::warn("listener mqttsn {}: cannot join multicast group {}: {}", bind,
+                   ep.address().to_string(), ec.message());
     }
   }
   /// The kernel caps each at net.core.rmem_max / wmem_max.

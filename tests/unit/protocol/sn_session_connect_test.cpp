@@ -279,5 +279,17 @@ TEST_CASE("sn session: CONNECT with another client id ends the session", "[sn]")
   CHECK(close_reason(a) == mqtt::Reason::session_taken_over);
 }
 
+TEST_CASE("sn session: a client without an id keeps the broker's name across CONNECTs", "[sn]") {
+  Harness h;
+  h.connect("");
+  h.session->set_client_id("ferry-assigned");      // the broker named it
+  Actions a = h.feed(connect_msg("", 20, false));  // e.g. waking up [MQTT-SN 6.14]
+  CHECK(close_reason(a) == std::nullopt);
+  CHECK(only_sent<Connack>(a).return_code == ReturnCode::accepted);
+  CHECK(h.session->client_id() == "ferry-assigned");
+  a = h.feed(connect_msg("other", 20, false));  // a named client at this address
+  CHECK(close_reason(a) == mqtt::Reason::session_taken_over);
+}
+
 }  // namespace
 }  // namespace ferry::sn::test

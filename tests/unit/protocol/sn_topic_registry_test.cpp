@@ -16,7 +16,7 @@ TEST_CASE("sn topic registry: one id per name, new ids above the highest in use"
   CHECK(r.assign("a/b", true, 10) == a);
   r.erase(*a);
   CHECK(r.name_of(*a) == nullptr);
-  CHECK(r.assign("e/f", true, 10) == 3);            // a dropped id is not handed out again at once
+  CHECK(r.assign("e/f", true, 10) == 3);  // an id dropped below the top is not reused at once
   CHECK(r.assign("g/h", true, 2) == std::nullopt);  // full: two ids already
 }
 
