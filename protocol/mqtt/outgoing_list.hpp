@@ -18,7 +18,9 @@ namespace ferry::mqtt {
 ///
 /// Unlike std::list, iterators (end() included) do not survive the list becoming
 /// non-empty or empty: the first insert and the last removal invalidate them all. An
-/// empty list's begin() and end() are value-initialized iterators, which compare equal.
+/// unallocated list's begin() and end() are those of one shared, never modified, empty
+/// std::list (value-initialized iterators would do by the standard, but libstdc++'s debug
+/// mode rejects them as a range).
 class OutgoingList {
  public:
   using List = std::list<Outgoing>;
@@ -40,7 +42,8 @@ class OutgoingList {
   /// Not just !allocated(): an insert that threw std::bad_alloc may leave an empty list.
   bool empty() const { return !list_ || list_->empty(); }
   std::size_t size() const { return list_ ? list_->size() : 0; }
-  /// True while the list holds memory of its own: never once it has been emptied.
+  /// True while the list holds memory of its own; false again once pop_front, erase or
+  /// clear have emptied it.
   bool allocated() const { return list_ != nullptr; }
 
   // Not empty:
@@ -59,21 +62,27 @@ class OutgoingList {
     list_->pop_front();
     free_if_empty();
   }
-  /// `it` points at an element. Returns the next one, or end() (the list is freed if
-  /// `it` was the last).
+  /// `it` points at an element. Returns the element after it, or end(); the list is freed
+  /// if `it` was its only element.
   iterator erase(const_iterator it) {
     iterator next = list_->erase(it);
-    return free_if_empty() ? iterator{} : next;
+    return free_if_empty() ? no_elements().end() : next;
   }
   void clear() { list_.reset(); }
   void swap(OutgoingList& other) noexcept { list_.swap(other.list_); }
 
-  iterator begin() { return list_ ? list_->begin() : iterator{}; }
-  iterator end() { return list_ ? list_->end() : iterator{}; }
-  const_iterator begin() const { return list_ ? list_->cbegin() : const_iterator{}; }
-  const_iterator end() const { return list_ ? list_->cend() : const_iterator{}; }
+  iterator begin() { return (list_ ? *list_ : no_elements()).begin(); }
+  iterator end() { return (list_ ? *list_ : no_elements()).end(); }
+  const_iterator begin() const { return (list_ ? *list_ : no_elements()).cbegin(); }
+  const_iterator end() const { return (list_ ? *list_ : no_elements()).cend(); }
 
  private:
+  /// What an unallocated list's iterators point into. Shared by all threads: begin() and
+  /// end() do not modify a std::list, nor does anything else done with an empty range.
+  static List& no_elements() {
+    static List empty;
+    return empty;
+  }
   List& list() {
     if (!list_) {
       list_ = std::make_unique<List>();
