@@ -177,7 +177,7 @@ void Connection::fill_window(Clock::time_point now, Actions& out) {
 /// new connection's send quota [MQTT-4.9.0-2]; the rest waits at the head of the queue
 /// with its packet id. A message now too large for the client is dropped [MQTT-3.1.2-25].
 void Connection::resend_inflight(Clock::time_point now, Actions& out) {
-  std::list<Outgoing> previous;
+  OutgoingList previous;
   previous.swap(state_->inflight);
   std::list<Outgoing> waiting;
   for (Outgoing& item : previous) {

@@ -5,39 +5,25 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <list>
-#include <string>
 #include <utility>
-#include <vector>
 
-#include "protocol/mqtt/message.hpp"
+#include "protocol/mqtt/outgoing_list.hpp"
 #include "protocol/mqtt/packet_id_set.hpp"
 #include "protocol/sn/topic_registry.hpp"
 
 namespace ferry::mqtt {
 
-/// One message on its way to the client: the shared message plus what is particular
-/// to this subscriber.
-struct Outgoing {
-  MessagePtr message;
-  std::uint8_t qos = 0;  // granted: min(message qos, subscription qos)
-  bool retain = false;   // retain flag as sent [MQTT-3.3.1-9, -12]
-  std::vector<std::uint32_t> subscription_ids;
-  std::uint16_t packet_id = 0;  // assigned when it enters the in-flight window
-  bool released = false;        // QoS 2: PUBREC received, PUBREL sent
-};
-
-/// std::list rather than std::deque: an empty list allocates nothing, and most sessions
-/// have nothing in flight (an idle connection's memory is a benchmark target).
+/// Most sessions have nothing in flight or queued: OutgoingList is one pointer and
+/// allocates nothing then (an idle connection's memory is a benchmark target).
 struct SessionState {
-  std::list<Outgoing> inflight;  // sent, unacknowledged, in send order (resent on reconnect)
-  std::list<Outgoing> queue;     // waiting for a free slot or for the client to connect
+  OutgoingList inflight;  // sent, unacknowledged, in send order (resent on reconnect)
+  OutgoingList queue;     // waiting for a free slot or for the client to connect
   std::size_t queued_bytes = 0;
   PacketIdSet inbound_qos2;  // PUBREC sent, PUBREL not yet received
-  std::uint16_t last_packet_id = 0;
   /// MQTT-SN only: the client's topic ids [MQTT-SN 6.5]. They belong to the session: a
   /// reconnect with CleanSession 0, or a restart, gives back the confirmed ones.
   sn::TopicRegistry sn_topic_ids;
+  std::uint16_t last_packet_id = 0;  // at the end: its padding splits no two members
 
   /// Appends `item` to the queue unless that would pass `max_messages` or `max_bytes`
   /// (offline and slow sessions, MQTT-SN sleepers): false and `item` untouched if so.

@@ -14,8 +14,10 @@ namespace {
 
 const std::map<std::string, std::string> kNoEnv;
 
+// FERRY_SOURCE_DIR rather than __FILE__: ccache with CCACHE_BASEDIR makes __FILE__
+// relative to the build directory, and CTest runs the test from another one.
 std::filesystem::path shipped_file() {
-  return std::filesystem::path(__FILE__).parent_path() / "../../../config/ferry.toml";
+  return std::filesystem::path(FERRY_SOURCE_DIR) / "config/ferry.toml";
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ TEST_CASE("publish() QoS 1: packet id, in flight until PUBACK", "[connection]") 
   CHECK(peer.state.inflight.front().packet_id == first.packet_id);
   peer.feed(Puback{{first.packet_id}});
   CHECK(peer.state.inflight.empty());
+  CHECK_FALSE(peer.state.inflight.allocated());  // all acknowledged: back to one pointer
   CHECK(peer.out.bytes.empty());
   CHECK(delivered(peer.out).empty());
   CHECK_FALSE(close_reason(peer.out));
@@ -156,6 +157,7 @@ TEST_CASE("client Receive Maximum 1: second QoS 1 message waits for PUBACK", "[c
   CHECK(second.qos == 1);
   CHECK(second.packet_id != 0);
   CHECK(peer.state.queue.empty());
+  CHECK_FALSE(peer.state.queue.allocated());
   CHECK(peer.state.queued_bytes == 0);
   REQUIRE(peer.state.inflight.size() == 1);
   CHECK(peer.state.inflight.front().packet_id == second.packet_id);
