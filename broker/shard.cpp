@@ -128,4 +128,8 @@ Session& Shard::create_session(const std::string& client_id, std::uint64_t id) {
   return ref;
 }
 
+Client* Shard::live_client(Client* client, std::uint64_t serial) const {
+  return clients_.contains(client) && client->serial == serial ? client : nullptr;
+}
+
 }  // namespace ferry::broker

@@ -141,6 +141,7 @@ class Shard {
   bool await_committing(Client& client, const Session& session, std::uint16_t packet_id);
   void start_committing(const Session& session, std::uint16_t packet_id);
   std::vector<std::uint16_t> take_committing(std::uint64_t session_id);
+  /// `client` if it is still connected here and not a reused address (serial), else null.
   Client* live_client(Client* client, std::uint64_t serial) const;
   MessagePtr make_message(const Session& session, mqtt::Publish&& publish);
   void publish_committed(const PendingPublish& pending, bool ok);

@@ -167,8 +167,8 @@ void Shard::hold_until_durable(Client& client) {
   Client* held = &client;
   persistence.commit([this, serial, held](bool) {
     loop_.post([this, serial, held] {
-      if (clients_.contains(held) && held->serial == serial) {
-        held->release_output();
+      if (Client* client = live_client(held, serial)) {
+        client->release_output();
       }
     });
   });

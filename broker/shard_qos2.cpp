@@ -8,10 +8,6 @@
 
 namespace ferry::broker {
 
-Client* Shard::live_client(Client* client, std::uint64_t serial) const {
-  return clients_.contains(client) && client->serial == serial ? client : nullptr;
-}
-
 void Shard::start_committing(const Session& session, std::uint16_t packet_id) {
   committing_qos2_.try_emplace({session.id, packet_id});
 }
