@@ -99,7 +99,7 @@ void Connection::send(const Packet& packet, Actions& out) {
   if (phase_ == Phase::closing) {
     return;
   }
-  if (const auto* ack = std::get_if<Puback>(&packet)) {
+  if (std::holds_alternative<Puback>(packet)) {
     inbound_unacked_ -= inbound_unacked_ > 0 ? 1 : 0;
   } else if (const auto* rec = std::get_if<Pubrec>(&packet)) {
     inbound_unacked_ -= inbound_unacked_ > 0 ? 1 : 0;
