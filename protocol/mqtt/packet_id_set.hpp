@@ -30,11 +30,14 @@ class PacketIdSet {
       return 0;
     }
     ids_.erase(it);
+    if (ids_.empty()) {
+      std::vector<std::uint16_t>().swap(ids_);  // as promised: nothing held while empty
+    }
     return 1;
   }
   std::size_t size() const { return ids_.size(); }
   bool empty() const { return ids_.empty(); }
-  void clear() { ids_.clear(); }
+  void clear() { std::vector<std::uint16_t>().swap(ids_); }
 
  private:
   std::vector<std::uint16_t> ids_;

@@ -8,11 +8,17 @@ namespace {
 
 constexpr std::uint16_t last_id = 0xFFFE;  // 0xFFFF is reserved [MQTT-SN 5.3.11]
 
+/// The first entry whose name is not less than `name` (entries are sorted by name).
+template <class Entries>
+auto name_position(Entries& entries, std::string_view name) {
+  return std::lower_bound(entries.begin(), entries.end(), name,
+                          [](const auto& e, std::string_view n) { return e.name < n; });
+}
+
 }  // namespace
 
 std::vector<TopicRegistry::Entry>::iterator TopicRegistry::find_name(std::string_view name) {
-  return std::lower_bound(entries_.begin(), entries_.end(), name,
-                          [](const Entry& e, std::string_view n) { return e.name < n; });
+  return name_position(entries_, name);
 }
 
 std::vector<TopicRegistry::Entry>::const_iterator TopicRegistry::find_id(std::uint16_t id) const {
@@ -96,8 +102,7 @@ const std::string* TopicRegistry::name_of(std::uint16_t id) const {
 }
 
 std::optional<std::uint16_t> TopicRegistry::confirmed_id(std::string_view name) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
-                             [](const Entry& e, std::string_view n) { return e.name < n; });
+  auto it = name_position(entries_, name);
   if (it == entries_.end() || it->name != name || !it->confirmed) {
     return std::nullopt;
   }
